@@ -1,0 +1,17 @@
+"""Alembic environment: runs against the connection eduwatch hands in (see storage.database)."""
+
+from alembic import context
+
+from storage.models import Base
+
+config = context.config
+connection = config.attributes.get("connection")
+if connection is None:  # the `alembic` command line: build an engine from the ini's URL
+    from storage.database import make_engine
+
+    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    connection = engine.connect()
+
+context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

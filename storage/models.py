@@ -1,0 +1,266 @@
+"""The eduwatch schema: SQLAlchemy 2 declarative models.
+
+Migrations in ``storage/migrations`` create exactly these tables; a change here needs a new
+Alembic revision. Timestamps are naive UTC throughout (SQLite has no time zones).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Portal(Base):
+    __tablename__ = "portals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    region: Mapped[str] = mapped_column(String(200))
+    platform: Mapped[str] = mapped_column(String(20))
+    base_url: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The operator has been told that this portal is blocked (reported once, not every run).
+    blocked_reported_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    runs: Mapped[list[CrawlRun]] = relationship(back_populates="portal")
+
+
+class Document(Base):
+    """One notice, however many portals and URLs show it."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    index_no: Mapped[str | None] = mapped_column(String(100))  # 索引号, normalised
+    index_no_raw: Mapped[str | None] = mapped_column(String(200))
+    doc_no: Mapped[str | None] = mapped_column(String(100), index=True)  # 文号, normalised
+    doc_no_raw: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(Text)
+    title_raw: Mapped[str | None] = mapped_column(Text)
+    publisher: Mapped[str | None] = mapped_column(String(200))
+    category: Mapped[str | None] = mapped_column(String(200))
+    keywords: Mapped[str | None] = mapped_column(String(500))
+    written_date: Mapped[date | None] = mapped_column(Date)  # 成文日期
+    published_date: Mapped[date | None] = mapped_column(Date)  # 发布日期
+    written_date_raw: Mapped[str | None] = mapped_column(String(100))
+    published_date_raw: Mapped[str | None] = mapped_column(String(100))
+    validity: Mapped[str | None] = mapped_column(String(20))  # 有效性
+    is_abolished: Mapped[bool] = mapped_column(Boolean, default=False)
+    body: Mapped[str] = mapped_column(Text, default="")
+    # Hash of everything a revision compares (body, metadata, attachment texts) as stored.
+    content_hash: Mapped[str] = mapped_column(String(64))
+    # content_hash as of the monitor's last pass: differing means "look at me".
+    monitored_hash: Mapped[str | None] = mapped_column(String(64))
+    first_seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Classification by monitor.classifier; None until classified.
+    is_rural_plan: Mapped[bool | None] = mapped_column(Boolean)
+    rural_score: Mapped[float | None] = mapped_column(Float)
+    rural_evidence: Mapped[list[Any] | None] = mapped_column(JSON)
+
+    keys: Mapped[list[DocumentKey]] = relationship(back_populates="document", cascade="all, delete-orphan")
+    sources: Mapped[list[Source]] = relationship(back_populates="document", order_by="Source.id")
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="document", cascade="all, delete-orphan", order_by="Attachment.id"
+    )
+    revisions: Mapped[list[Revision]] = relationship(back_populates="document", order_by="Revision.number")
+
+
+class DocumentKey(Base):
+    """Every identity key a document answers to (文号, site + 索引号, fingerprint).
+
+    A repost is recognised when any of its keys is already here; its new keys are then added,
+    so later reposts find the document by whichever key they carry.
+    """
+
+    __tablename__ = "document_keys"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # doc_no | index_no | fingerprint
+
+    document: Mapped[Document] = relationship(back_populates="keys")
+
+
+class Source(Base):
+    """A URL where a document was seen, on one portal."""
+
+    __tablename__ = "sources"
+    __table_args__ = (Index("ix_sources_portal_seen", "portal_id", "last_listed_run_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(1000), unique=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    portal_id: Mapped[int] = mapped_column(ForeignKey("portals.id"))
+    first_seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_fetched: Mapped[datetime | None] = mapped_column(DateTime)
+    etag: Mapped[str | None] = mapped_column(String(200))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    list_title: Mapped[str | None] = mapped_column(Text)
+    list_date: Mapped[str | None] = mapped_column(String(50))
+    last_listed_run_id: Mapped[int | None] = mapped_column(Integer)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    # Consecutive crawls in which the source was missing from its lists and answered 404.
+    missing_count: Mapped[int] = mapped_column(Integer, default=0)
+    # The monitor has emitted the event (new / reposted) this source owes.
+    announced: Mapped[bool] = mapped_column(Boolean, default=False)
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    document: Mapped[Document] = relationship(back_populates="sources")
+    portal: Mapped[Portal] = relationship()
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+    __table_args__ = (UniqueConstraint("document_id", "url"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(500))
+    url: Mapped[str] = mapped_column(String(1000))
+    type: Mapped[str] = mapped_column(String(20))
+    size: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(String(500))
+
+    document: Mapped[Document] = relationship(back_populates="attachments")
+
+
+class CrawlRun(Base):
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    portal_id: Mapped[int] = mapped_column(ForeignKey("portals.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    full: Mapped[bool] = mapped_column(Boolean, default=False)
+    trigger: Mapped[str] = mapped_column(String(20), default="manual")  # manual | schedule | worker
+    pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
+    docs_new: Mapped[int] = mapped_column(Integer, default=0)
+    docs_updated: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    # running | ok | failed | blocked
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    reason: Mapped[str | None] = mapped_column(Text)
+    error_log: Mapped[list[Any] | None] = mapped_column(JSON)  # [{url, reason}], capped
+    monitored: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    portal: Mapped[Portal] = relationship(back_populates="runs")
+
+
+class Revision(Base):
+    __tablename__ = "revisions"
+    __table_args__ = (UniqueConstraint("document_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, … per document
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    body: Mapped[str] = mapped_column(Text)  # normalised body text
+    attachments_text: Mapped[str] = mapped_column(Text, default="")
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON)  # title, doc_no, dates, validity …
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)  # of the normalised content
+    reverts_to: Mapped[int | None] = mapped_column(Integer)  # revision number it returns to
+
+    document: Mapped[Document] = relationship(back_populates="revisions")
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # new | revised | metadata_changed | abolished | withdrawn | reposted
+    kind: Mapped[str] = mapped_column(String(30), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    revision_id: Mapped[int | None] = mapped_column(ForeignKey("revisions.id"))
+    portal_id: Mapped[int | None] = mapped_column(ForeignKey("portals.id"))
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    is_rural_plan: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_revert: Mapped[bool] = mapped_column(Boolean, default=False)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+    document: Mapped[Document] = relationship()
+    portal: Mapped[Portal | None] = relationship()
+
+
+class Subscriber(Base):
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    email: Mapped[str | None] = mapped_column(String(300))
+    wecom_webhook: Mapped[str | None] = mapped_column(String(500))
+    regions: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    portals: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    keywords: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    events: Mapped[list[Any]] = mapped_column(JSON, default=lambda: ["new_plan"])
+    digest: Mapped[bool] = mapped_column(Boolean, default=False)
+    origin: Mapped[str] = mapped_column(String(10), default="cli")  # config | cli
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set when WeCom answered 93000: the webhook is wrong and the operator must fix it.
+    wecom_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Alert(Base):
+    """The outbox: one row per (event, subscriber, channel), written with the event."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(10))  # email | wecom
+    # Digest subscribers: alerts sharing a group go out as one message.
+    digest_group: Mapped[str | None] = mapped_column(String(100))
+    # pending | sending | sent | failed | dead
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    event: Mapped[Event] = relationship()
+    subscriber: Mapped[Subscriber] = relationship()
+
+
+class Lock(Base):
+    """Named leases shared by every process on one database (daemon, CLI, workers)."""
+
+    __tablename__ = "locks"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
