@@ -42,6 +42,8 @@ class DocumentRecord:
     validity: str | None = None  # 有效性: 有效 / 失效 / 废止
     is_abolished: bool = False
     title_raw: str | None = None
+    # Comparison form of the title (crawler.normalize.titles.title_key) for the fingerprint.
+    title_key: str | None = None
     site: str | None = None  # host that issued the 索引号 (it is unique per site only)
     attachments: list[AttachmentRecord] = field(default_factory=list)
     # HTTP validators of the detail page, for conditional GET on the next visit.

@@ -1,0 +1,300 @@
+"""The crawler's door into the database: crawl runs, sources and deduplicated documents.
+
+Each public method is one transaction, so a crash or kill mid-crawl leaves every document
+either fully written or not at all; the next crawl sees the missing ones as new and
+completes the work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Iterable, Sequence
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from eduwatch.config import PortalConfig
+from storage.database import Database
+from storage.identity import identity_keys
+from storage.models import Attachment, CrawlRun, Document, DocumentKey, Portal, Source, utcnow
+from storage.records import DocumentRecord, FetchError, ListEntry
+
+log = logging.getLogger(__name__)
+MAX_LOGGED_ERRORS = 200
+# Fields a repost may fill in when the document's own source left them empty.
+_FILLABLE = (
+    "index_no", "index_no_raw", "doc_no", "doc_no_raw", "publisher", "category", "keywords",
+    "written_date", "published_date", "written_date_raw", "published_date_raw", "validity",
+)
+_AUTHORITATIVE = _FILLABLE + ("title", "title_raw", "is_abolished")
+
+
+@dataclass(frozen=True)
+class KnownSource:
+    url: str
+    document_id: int
+    list_title: str | None
+    list_date: str | None
+    etag: str | None
+    last_modified: str | None
+    last_fetched: datetime | None
+    missing_count: int
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    document_id: int
+    outcome: str  # new | updated | unchanged | new_source
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: int
+    portal: str
+    status: str
+    reason: str | None
+    pages_fetched: int
+    docs_new: int
+    docs_updated: int
+    errors: int
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def content_hash(document: Document) -> str:
+    """Hash of what a revision compares; attachments in URL order so it is stable."""
+    payload = {
+        field: getattr(document, field)
+        for field in ("title", "doc_no", "index_no", "publisher", "validity", "is_abolished", "body")
+    }
+    payload["written_date"] = str(document.written_date)
+    payload["published_date"] = str(document.published_date)
+    payload["attachments"] = sorted((a.url, a.name, a.text or "") for a in document.attachments)
+    return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+class Store:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # --- portals and runs ------------------------------------------------------------------
+
+    def sync_portals(self, portals: Iterable[PortalConfig]) -> None:
+        with self.db.transaction() as session:
+            existing = {p.name: p for p in session.scalars(select(Portal))}
+            for config in portals:
+                row = existing.get(config.name) or Portal(name=config.name)
+                row.title, row.region = config.title, config.region
+                row.platform, row.base_url = config.platform, config.base_url
+                session.add(row)
+
+    def start_run(self, portal: str, *, full: bool, trigger: str = "manual") -> int:
+        with self.db.transaction() as session:
+            run = CrawlRun(portal_id=self._portal_id(session, portal), full=full, trigger=trigger)
+            session.add(run)
+            session.flush()
+            return run.id
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        reason: str | None,
+        pages_fetched: int,
+        errors: Sequence[FetchError],
+    ) -> RunSummary:
+        with self.db.transaction() as session:
+            run = session.get_one(CrawlRun, run_id)
+            run.finished_at = utcnow()
+            run.status, run.reason = status, reason
+            run.pages_fetched = pages_fetched
+            run.errors = len(errors)
+            run.error_log = [{"url": e.url, "reason": e.reason} for e in errors[:MAX_LOGGED_ERRORS]]
+            return RunSummary(
+                run.id, run.portal.name, status, reason, pages_fetched, run.docs_new, run.docs_updated, run.errors
+            )
+
+    # --- what the crawler already knows ------------------------------------------------------
+
+    def known_sources(self, portal: str) -> dict[str, KnownSource]:
+        with self.db.sessions() as session:
+            rows = session.execute(
+                select(
+                    Source.url, Source.document_id, Source.list_title, Source.list_date, Source.etag,
+                    Source.last_modified, Source.last_fetched, Source.missing_count,
+                )
+                .join(Portal, Source.portal_id == Portal.id)
+                .where(Portal.name == portal, Source.withdrawn.is_(False))
+            )
+            return {row.url: KnownSource(*row) for row in rows}
+
+    def mark_listed(self, run_id: int, portal: str, entries: Iterable[ListEntry]) -> None:
+        """Known entries seen on a list this run: they are still published."""
+        urls = [entry.url for entry in entries]
+        if not urls:
+            return
+        now = utcnow()
+        with self.db.transaction() as session:
+            for chunk in _chunks(urls, 500):
+                for source in session.scalars(select(Source).where(Source.url.in_(chunk))):
+                    source.last_seen, source.last_listed_run_id = now, run_id
+                    source.missing_count = 0
+
+    def mark_unchanged(
+        self, run_id: int, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> None:
+        """A conditional GET answered 304: the page is as we stored it."""
+        with self.db.transaction() as session:
+            source = session.scalar(select(Source).where(Source.url == url))
+            if source is None:
+                return
+            source.last_fetched = source.last_seen = utcnow()
+            source.etag = etag or source.etag
+            source.last_modified = last_modified or source.last_modified
+            source.missing_count = 0
+
+    def record_probe(self, run_id: int, url: str, status: int) -> None:
+        """A known source missing from the lists was re-requested; 404/410 count towards withdrawal."""
+        with self.db.transaction() as session:
+            source = session.scalar(select(Source).where(Source.url == url))
+            if source is None:
+                return
+            source.http_status = status
+            if status in (404, 410):
+                source.missing_count += 1
+            elif 200 <= status < 400:
+                source.missing_count = 0
+                source.last_seen = utcnow()
+
+    # --- documents -----------------------------------------------------------------------------
+
+    def save_document(self, record: DocumentRecord, run_id: int) -> SaveResult:
+        """Store one sighting; retried once when a concurrent writer inserted the same key."""
+        for attempt in (1, 2):
+            try:
+                with self.db.transaction() as session:
+                    return self._save(session, record, run_id)
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+                log.info("concurrent insert of %s; retrying against the winner", record.url)
+        raise AssertionError("unreachable")
+
+    def _save(self, session: Session, record: DocumentRecord, run_id: int) -> SaveResult:
+        run = session.get_one(CrawlRun, run_id)
+        now = utcnow()
+        source = session.scalar(select(Source).where(Source.url == record.url))
+        keys = identity_keys(record)
+        document = source.document if source else self._find_by_keys(session, keys)
+        if document is None:
+            document = Document(first_seen=now, content_hash="")
+            session.add(document)
+            outcome = "new"
+        else:
+            outcome = "unchanged" if source else "new_source"
+        authoritative = outcome == "new" or self._is_primary(document, record.url)
+        old_hash = document.content_hash
+        self._apply(document, record, authoritative)
+        document.last_seen = now
+        session.flush()
+        self._add_keys(session, document, keys)
+        if source is None:
+            source = Source(url=record.url, document=document, portal_id=run.portal_id, first_seen=now)
+            session.add(source)
+        self._update_source(source, record, run_id, now)
+        session.flush()
+        session.refresh(document, ["attachments"])
+        document.content_hash = content_hash(document)
+        if outcome == "unchanged" and document.content_hash != old_hash:
+            outcome = "updated"
+        if outcome == "new":
+            run.docs_new += 1
+        elif outcome == "updated":
+            run.docs_updated += 1
+        return SaveResult(document.id, outcome)
+
+    @staticmethod
+    def _find_by_keys(session: Session, keys: list[tuple[str, str]]) -> Document | None:
+        for _kind, key in keys:
+            row = session.get(DocumentKey, key)
+            if row is not None:
+                return row.document
+        return None
+
+    @staticmethod
+    def _is_primary(document: Document, url: str) -> bool:
+        """The first source is the document's own; later ones are reposts and only fill gaps."""
+        return bool(document.sources) and document.sources[0].url == url
+
+    @staticmethod
+    def _apply(document: Document, record: DocumentRecord, authoritative: bool) -> None:
+        if authoritative:
+            for field in _AUTHORITATIVE:
+                setattr(document, field, getattr(record, field))
+            document.title = record.title or document.title or record.url
+            document.body = record.body
+            _replace_attachments(document, record)
+            return
+        for field in _FILLABLE:
+            if getattr(document, field) in (None, "") and getattr(record, field) not in (None, ""):
+                setattr(document, field, getattr(record, field))
+        if not document.body and record.body:
+            document.body = record.body
+
+    @staticmethod
+    def _add_keys(session: Session, document: Document, keys: list[tuple[str, str]]) -> None:
+        for kind, key in keys:
+            if session.get(DocumentKey, key) is None:
+                session.add(DocumentKey(key=key, document_id=document.id, kind=kind))
+
+    @staticmethod
+    def _update_source(source: Source, record: DocumentRecord, run_id: int, now: datetime) -> None:
+        source.last_seen = source.last_fetched = now
+        source.last_listed_run_id = run_id
+        source.etag, source.last_modified = record.etag, record.last_modified
+        source.list_title = record.list_title if record.list_title is not None else source.list_title
+        source.list_date = record.list_date if record.list_date is not None else source.list_date
+        source.http_status, source.missing_count = 200, 0
+
+    @staticmethod
+    def _portal_id(session: Session, name: str) -> int:
+        portal_id = session.scalar(select(Portal.id).where(Portal.name == name))
+        if portal_id is None:
+            raise KeyError(f"portal {name!r} is not in the database; sync_portals first")
+        return portal_id
+
+    def document_count(self) -> int:
+        with self.db.sessions() as session:
+            return session.scalar(select(func.count(Document.id))) or 0
+
+
+def _replace_attachments(document: Document, record: DocumentRecord) -> None:
+    wanted = {a.url: a for a in record.attachments}
+    for attachment in list(document.attachments):
+        if attachment.url not in wanted:
+            document.attachments.remove(attachment)
+    existing = {a.url: a for a in document.attachments}
+    for url, incoming in wanted.items():
+        row = existing.get(url) or Attachment(url=url)
+        row.name, row.type, row.size = incoming.name, incoming.type, incoming.size
+        row.text, row.error = incoming.text, incoming.error
+        if url not in existing:
+            document.attachments.append(row)
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def site_of(url: str) -> str:
+    """The host that issued a 索引号 seen at ``url``."""
+    return urlsplit(url).hostname or ""

@@ -1,0 +1,176 @@
+"""The store: identity, reposts, sources, runs and transactional writes, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from eduwatch.config import PortalConfig
+from storage.database import Database
+from storage.models import Attachment, CrawlRun, Document, DocumentKey, Source
+from storage.records import AttachmentRecord, DocumentRecord, FetchError, ListEntry
+from storage.store import Store
+
+HUILAI_TITLE = "惠来县人民政府办公室关于印发惠来县“百县千镇万村高质量发展工程”教育行动方案(2023-2027年)的通知"
+
+
+def portal(name: str, region: str = "广东省揭阳市惠来县") -> PortalConfig:
+    return PortalConfig(name=name, title=name, region=region, platform="gkmlpt", base_url=f"http://{name}.gov.cn")
+
+
+def huilai(url: str = "http://www.huilai.gov.cn/gkmlpt/content/1/1000/post_1000001.html", **changes) -> DocumentRecord:
+    fields = dict(
+        portal="huilai",
+        url=url,
+        title=HUILAI_TITLE,
+        title_key="惠来县人民政府办公室关于印发惠来县百县千镇万村高质量发展工程教育行动方案20232027年的通知",
+        body="各镇人民政府(场),县府直属各单位:\n《惠来县“百县千镇万村高质量发展工程”教育行动方案》已经县人民政府同意",
+        index_no="114452240070359782/2023-00093",
+        index_no_raw="114452240070359782/2023-00093",
+        doc_no="惠府办函〔2023〕260号",
+        doc_no_raw="惠府办函〔2023〕260号",
+        publisher="惠来县人民政府办公室",
+        written_date=date(2023, 10, 12),
+        published_date=date(2023, 11, 10),
+        site="www.huilai.gov.cn",
+        attachments=[AttachmentRecord(name="方案.docx", url="http://www.huilai.gov.cn/attachment/1.docx", type="docx", text="附件正文")],
+    )
+    fields.update(changes)
+    return DocumentRecord(**fields)
+
+
+@pytest.fixture
+def store(db: Database) -> Store:
+    store = Store(db)
+    store.sync_portals([portal("huilai"), portal("jieyang", "广东省揭阳市"), portal("copysite", "其他")])
+    return store
+
+
+def count(db: Database, model) -> int:
+    with db.sessions() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_first_sighting_is_new_and_second_is_unchanged(store: Store, db: Database) -> None:
+    run = store.start_run("huilai", full=True)
+    first = store.save_document(huilai(), run)
+    second = store.save_document(huilai(), run)
+    assert (first.outcome, second.outcome) == ("new", "unchanged")
+    assert first.document_id == second.document_id
+    summary = store.finish_run(run, status="ok", reason=None, pages_fetched=3, errors=[])
+    assert (summary.docs_new, summary.docs_updated, summary.pages_fetched) == (1, 0, 3)
+    with db.sessions() as session:
+        document = session.scalars(select(Document)).one()
+        assert document.doc_no == "惠府办函〔2023〕260号"
+        assert document.written_date == date(2023, 10, 12)
+        assert [a.text for a in document.attachments] == ["附件正文"]
+        kinds = sorted(session.scalars(select(DocumentKey.kind)))
+        assert kinds == ["doc_no", "fingerprint", "index_no"]
+
+
+def test_changed_body_counts_as_updated(store: Store) -> None:
+    run = store.start_run("huilai", full=False)
+    store.save_document(huilai(), run)
+    result = store.save_document(huilai(body="各镇人民政府:\n方案已修订"), run)
+    assert result.outcome == "updated"
+    assert store.finish_run(run, status="ok", reason=None, pages_fetched=1, errors=[]).docs_updated == 1
+
+
+def test_repost_on_another_portal_is_one_document_with_two_sources(store: Store, db: Database) -> None:
+    store.save_document(huilai(), store.start_run("huilai", full=False))
+    # The city site reposts it under its own URL and 索引号; the crawler has normalised the messy 文号.
+    repost = huilai(
+        portal="jieyang",
+        url="http://www.jieyang.gov.cn/gkmlpt/content/2/2001/post_2001234.html",
+        index_no="11445200007035978X/2023-01234",
+        doc_no_raw="惠府办函[2023]260号",
+        site="www.jieyang.gov.cn",
+        body="转载",
+    )
+    result = store.save_document(repost, store.start_run("jieyang", full=False))
+    assert result.outcome == "new_source"
+    assert count(db, Document) == 1
+    assert count(db, Source) == 2
+    with db.sessions() as session:
+        document = session.scalars(select(Document)).one()
+        assert document.body.startswith("各镇人民政府"), "a repost must not overwrite the original body"
+
+
+def test_copy_site_without_metadata_fills_nothing_it_should_not(store: Store, db: Database) -> None:
+    """A copy without 文号 or 索引号 matches by fingerprint only when title, publisher and date agree."""
+    store.save_document(huilai(), store.start_run("huilai", full=False))
+    copy = huilai(
+        portal="copysite", url="http://copy.example.com/p/1.html", doc_no=None, doc_no_raw=None,
+        index_no=None, index_no_raw=None, site="copy.example.com",
+    )
+    assert store.save_document(copy, store.start_run("copysite", full=False)).outcome == "new_source"
+    unrelated = huilai(
+        portal="copysite", url="http://copy.example.com/p/2.html", doc_no=None, doc_no_raw=None,
+        index_no=None, index_no_raw=None, title="另一份通知", title_key="另一份通知", site="copy.example.com",
+    )
+    assert store.save_document(unrelated, store.start_run("copysite", full=False)).outcome == "new"
+    assert count(db, Document) == 2
+
+
+def test_generic_doc_no_needs_the_publisher(store: Store, db: Database) -> None:
+    run = store.start_run("huilai", full=False)
+    one = huilai(url="http://a.gov.cn/1", doc_no="公告2026年第5号", index_no=None, publisher="甲县教育局", title_key="a")
+    two = huilai(url="http://b.gov.cn/2", doc_no="公告2026年第5号", index_no=None, publisher="乙县教育局", title_key="b")
+    store.save_document(one, run)
+    assert store.save_document(two, run).outcome == "new"
+    assert count(db, Document) == 2
+
+
+def test_same_index_no_on_two_sites_is_two_documents(store: Store, db: Database) -> None:
+    run = store.start_run("huilai", full=False)
+    store.save_document(huilai(url="http://a.gov.cn/1", doc_no=None, site="a.gov.cn", title_key="x"), run)
+    store.save_document(huilai(url="http://b.gov.cn/1", doc_no=None, site="b.gov.cn", title_key="y"), run)
+    assert count(db, Document) == 2
+
+
+def test_known_sources_listing_and_probes(store: Store, db: Database) -> None:
+    run = store.start_run("huilai", full=False)
+    record = huilai(list_title="列表标题", list_date="2023-11-10", etag='"abc"')
+    store.save_document(record, run)
+    known = store.known_sources("huilai")
+    assert known[record.url].list_date == "2023-11-10" and known[record.url].etag == '"abc"'
+    assert store.known_sources("jieyang") == {}
+    run2 = store.start_run("huilai", full=False)
+    store.record_probe(run2, record.url, 404)
+    store.record_probe(run2, record.url, 404)
+    assert store.known_sources("huilai")[record.url].missing_count == 2
+    store.mark_listed(run2, "huilai", [ListEntry(url=record.url)])
+    assert store.known_sources("huilai")[record.url].missing_count == 0
+
+
+def test_attachments_follow_the_primary_source(store: Store, db: Database) -> None:
+    run = store.start_run("huilai", full=False)
+    store.save_document(huilai(), run)
+    replaced = [AttachmentRecord(name="新方案.pdf", url="http://www.huilai.gov.cn/attachment/2.pdf", type="pdf")]
+    assert store.save_document(huilai(attachments=replaced), run).outcome == "updated"
+    with db.sessions() as session:
+        assert [a.name for a in session.scalars(select(Attachment))] == ["新方案.pdf"]
+
+
+def test_failed_write_leaves_nothing_half_written(store: Store, db: Database) -> None:
+    run = store.start_run("huilai", full=False)
+    broken = huilai(attachments=[AttachmentRecord(name=None, url="u", type="pdf")])  # type: ignore[arg-type]
+    with pytest.raises(Exception):
+        store.save_document(broken, run)
+    assert count(db, Document) == 0 and count(db, Source) == 0 and count(db, DocumentKey) == 0
+    assert store.save_document(huilai(), run).outcome == "new"
+
+
+def test_finish_run_records_errors_and_status(store: Store, db: Database) -> None:
+    run = store.start_run("huilai", full=False)
+    summary = store.finish_run(
+        run, status="blocked", reason="瑞数 challenge (HTTP 412)", pages_fetched=1,
+        errors=[FetchError("http://www.huilai.gov.cn/gkmlpt/index", "HTTP 412")],
+    )
+    assert summary.status == "blocked" and summary.errors == 1
+    with db.sessions() as session:
+        row = session.get_one(CrawlRun, run)
+        assert row.error_log == [{"url": "http://www.huilai.gov.cn/gkmlpt/index", "reason": "HTTP 412"}]
+        assert row.finished_at is not None
