@@ -250,6 +250,8 @@ class Alert(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Lines of a split WeCom message already accepted, so a retry resumes after them (0002).
+    progress: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     event: Mapped[Event] = relationship()
     subscriber: Mapped[Subscriber] = relationship()
