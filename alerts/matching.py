@@ -1,0 +1,96 @@
+"""Which subscriber wants which event: the filters of one subscription.
+
+A subscriber's filters are ANDed: region prefix, portal name, keyword and event kind must all
+agree (an empty list means "any"). Event filters:
+
+- ``new_plan``: a ``new`` event for a rural-education plan (``event.is_rural_plan``);
+- ``plan_revised``: ``revised`` *or* ``metadata_changed`` of a plan. A changed 文号, validity or
+  title of a plan is exactly what a plan's followers need to know, so metadata counts too;
+- ``plan_abolished`` / ``plan_withdrawn``: ``abolished`` / ``withdrawn`` of a plan;
+- ``any_new``: every ``new`` event, plan or not.
+
+``reposted`` events never alert: a repost is the same document, already announced. Nothing
+about a non-plan reaches anybody unless they asked for ``any_new``.
+"""
+
+from __future__ import annotations
+
+from storage.models import Document, Event, Portal, Subscriber
+
+# event filter -> the event kinds it selects among plans
+_PLAN_KINDS: dict[str, tuple[str, ...]] = {
+    "new_plan": ("new",),
+    "plan_revised": ("revised", "metadata_changed"),
+    "plan_abolished": ("abolished",),
+    "plan_withdrawn": ("withdrawn",),
+}
+
+
+def matches(subscriber: Subscriber, event: Event, document: Document, portal: Portal | None) -> bool:
+    """True when ``subscriber`` is owed an alert about ``event``."""
+    return match_reasons(subscriber, event, document, portal) is not None
+
+
+def match_reasons(
+    subscriber: Subscriber, event: Event, document: Document, portal: Portal | None
+) -> list[str] | None:
+    """Why ``subscriber`` gets ``event`` (shown in the alert), or None when it does not.
+
+    ``portal`` is the portal the event happened on; when it is None (an event about a document
+    rather than a page) every portal showing the document is considered.
+    """
+    if not subscriber.active:
+        return None
+    reasons: list[str] = []
+    event_filter = _event_filter(subscriber.events or ["new_plan"], event)
+    if event_filter is None:
+        return None
+    reasons.append(f"event: {event_filter}")
+    portals = [portal] if portal is not None else [s.portal for s in document.sources if s.portal is not None]
+    if subscriber.regions:
+        region = _first_region_match(subscriber.regions, portals)
+        if region is None:
+            return None
+        reasons.append(f"region: {region}")
+    if subscriber.portals:
+        names = sorted({p.name for p in portals} & set(subscriber.portals))
+        if not names:
+            return None
+        reasons.append(f"portal: {names[0]}")
+    if subscriber.keywords:
+        keyword = _first_keyword(subscriber.keywords, document)
+        if keyword is None:
+            return None
+        reasons.append(f"keyword: {keyword}")
+    return reasons
+
+
+def _event_filter(filters: list[str], event: Event) -> str | None:
+    """The first of the subscriber's event filters that selects ``event``."""
+    for name in filters:
+        if name == "any_new" and event.kind == "new":
+            return name
+        if event.is_rural_plan and event.kind in _PLAN_KINDS.get(name, ()):
+            return name
+    return None
+
+
+def _normalise_region(region: str) -> str:
+    return "".join(region.split()).replace("/", "")
+
+
+def _first_region_match(wanted: list[str], portals: list[Portal]) -> str | None:
+    for portal in portals:
+        have = _normalise_region(portal.region or "")
+        for region in wanted:
+            if region.strip() and have.startswith(_normalise_region(region)):
+                return region
+    return None
+
+
+def _first_keyword(keywords: list[str], document: Document) -> str | None:
+    haystack = f"{document.title or ''}\n{document.body or ''}".casefold()
+    for keyword in keywords:
+        if keyword.strip() and keyword.casefold() in haystack:
+            return keyword
+    return None
