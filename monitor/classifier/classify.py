@@ -1,0 +1,228 @@
+"""Decide whether a document is a rural-education plan, and say why.
+
+Two questions, answered separately so a wrong answer can be traced to its rule:
+(a) subject — is rural education the MAIN subject? Weighed from the title (heaviest), the
+    metadata, and the DENSITY of subject phrases in body and attachments (hits per 1,000
+    characters, capped per phrase), so a long general plan with one school paragraph stays low;
+(b) genre — is it a plan? Read from the title first, then from the body's structure.
+All phrases, weights and thresholds come from rules.py; this module only applies them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import asdict, dataclass
+
+from monitor.classifier import rules
+
+
+@dataclass(frozen=True)
+class ClassifiableDocument:
+    """What the classifier reads; attachments_text is the extracted text of all attachments."""
+
+    title: str
+    body: str
+    doc_no: str | None = None  # 文号
+    category: str | None = None
+    keywords: str | None = None  # 主题词
+    publisher: str | None = None
+    attachments_text: str = ""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One phrase found in one field, with the score it contributed (0 for genre evidence)."""
+
+    field: str  # title | body | attachments | metadata
+    phrase: str
+    weight: float
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class Classification:
+    score: float
+    is_rural_plan: bool
+    evidence: tuple[Evidence, ...]
+    subject_score: float
+    genre: str  # plan | notice-issuing-plan | news-reproducing-plan | notice-reproducing-plan | not-plan:<why>
+
+    def evidence_json(self) -> list[dict]:
+        """Plain dicts for documents.rural_evidence (JSON column)."""
+        return [asdict(item) for item in self.evidence]
+
+
+RULES_VERSION = rules.RULES_VERSION
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def _alternation(words: object) -> re.Pattern[str]:
+    """One compiled alternation, longest first, so matches are leftmost-longest and one pass."""
+    ordered = sorted(set(words), key=lambda w: (-len(w), w))  # type: ignore[arg-type]
+    return re.compile("|".join(re.escape(w) for w in ordered))
+
+
+_SUBJECT = _alternation(rules.SUBJECT_PHRASES)
+_MARKERS = _alternation(rules.BODY_PLAN_MARKERS)
+_PLAN_WORD_AT_END = re.compile(
+    "(?:" + "|".join(re.escape(w) for w in sorted(rules.PLAN_WORDS, key=len, reverse=True)) + ")$"
+)
+_PLAN_WORD_ANYWHERE = _alternation(rules.PLAN_WORDS)
+# Dates, 试行, 征求意见稿, closing quotes and brackets that may follow the plan word.
+_TITLE_TAIL = re.compile(r"(?:[（(〔\[【][^（）()〔〕\[\]【】]{0,24}[）)〕\]】]|[》」』\"”'’。.：:\-—_]|的?通知)+$")
+_ISSUING = re.compile(
+    "(?:" + "|".join(rules.ISSUING_VERBS) + r")(?P<name>.+?)(?:的)?(?:通知|决定)$"
+)
+_SECTION = re.compile(r"(?:^|[\s。：:；;])([一二三四五六七八九十]{1,3})[、.．]", re.MULTILINE)
+_PLAN_NAME = re.compile(
+    r"《[^《》]{2,80}?(?:方案|计划|规划|意见|办法|措施|细则|纲要)(?:[（(][^《》]{0,20}[）)])?》"
+    r"|^[^\n]{4,60}(?:方案|计划|规划|意见|办法|措施|细则|纲要)(?:[（(][^\n]{0,20}[）)])?\s*$",
+    re.MULTILINE,
+)
+
+
+def _compact(text: str | None) -> str:
+    return _WHITESPACE.sub("", text or "")
+
+
+def _first_word(text: str, words: tuple[str, ...]) -> str | None:
+    for word in words:
+        if word in text:
+            return word
+    return None
+
+
+def _name_is_plan(name: str) -> str | None:
+    """The plan word a document name ends with, ignoring dates, 试行 and closing quotes."""
+    stripped = _TITLE_TAIL.sub("", name)
+    match = _PLAN_WORD_AT_END.search(stripped)
+    return match.group(0) if match else None
+
+
+def _title_genre(title: str) -> tuple[str | None, str | None]:
+    """Genre decided by the title alone, or None to ask the body; plus a hint word.
+
+    Returns (genre or None, word that decided it). A None genre with hint "通知" or "新闻"
+    means: a plain notice or an event headline, a plan only if the body reproduces one.
+    """
+    issuing = _ISSUING.search(title)
+    if issuing:
+        name = issuing.group("name")
+        negative = _first_word(name, rules.NOT_PLAN_TITLE_WORDS)
+        if negative:
+            return f"not-plan:{negative}", negative
+        plan_word = _name_is_plan(name) or (_PLAN_WORD_ANYWHERE.search(name) or [None])[0]
+        if plan_word:
+            return "notice-issuing-plan", plan_word
+        return None, "通知"
+    negative = _first_word(title, rules.NOT_PLAN_TITLE_WORDS)
+    if negative:
+        return f"not-plan:{negative}", negative
+    plan_word = _name_is_plan(title)
+    if plan_word:
+        return "plan", plan_word
+    if _first_word(title, rules.NEWS_EVENT_TITLE_WORDS):
+        return None, "新闻"
+    if title.endswith("通知") or "通知" in title[-6:]:
+        return None, "通知"
+    return None, None
+
+
+def _body_reproduces_plan(text: str) -> bool:
+    """A long body with 一、二、三、 sections, plan-section markers and a plan's name."""
+    if len(text) < rules.BODY_PLAN_MIN_CHARS:
+        return False
+    sections = {m.group(1) for m in _SECTION.finditer(text)}
+    if len(sections) < rules.BODY_PLAN_MIN_SECTIONS:
+        return False
+    markers = set(_MARKERS.findall(text))
+    if len(markers) < rules.BODY_PLAN_MIN_MARKERS:
+        return False
+    return _PLAN_NAME.search(text) is not None
+
+
+def _genre(title: str, doc: ClassifiableDocument) -> tuple[str, Evidence]:
+    genre, word = _title_genre(title)
+    if genre is not None:
+        return genre, Evidence("title", f"genre:{word}", 0.0)
+    full_text = doc.body + "\n" + doc.attachments_text
+    if _body_reproduces_plan(full_text):
+        kind = "notice-reproducing-plan" if word == "通知" else "news-reproducing-plan"
+        return kind, Evidence("body", "genre:正文为完整方案", 0.0)
+    reason = word or "未见方案"
+    return f"not-plan:{reason}", Evidence("title", f"genre:{reason}", 0.0)
+
+
+def _title_evidence(title: str) -> list[Evidence]:
+    found = sorted(set(_SUBJECT.findall(title)))
+    evidence = [
+        Evidence("title", phrase, rules.SUBJECT_PHRASES[phrase] * rules.TITLE_FACTOR) for phrase in found
+    ]
+    rural = _first_word(title, rules.TITLE_RURAL_WORDS)
+    education = _first_word(title, rules.TITLE_EDUCATION_WORDS)
+    if rural and education:
+        evidence.append(Evidence("title", f"{rural}+{education}", rules.TITLE_COMPOUND_WEIGHT))
+    return _capped(evidence, rules.TITLE_CAP)
+
+
+def _metadata_evidence(doc: ClassifiableDocument) -> list[Evidence]:
+    text = "\n".join(_compact(v) for v in (doc.keywords, doc.category, doc.publisher, doc.doc_no))
+    evidence = [
+        Evidence("metadata", phrase, rules.SUBJECT_PHRASES[phrase] * rules.METADATA_FACTOR)
+        for phrase in sorted(set(_SUBJECT.findall(text)))
+    ]
+    publisher_word = _first_word(_compact(doc.publisher), rules.EDUCATION_PUBLISHER_WORDS)
+    if publisher_word:
+        evidence.append(Evidence("metadata", publisher_word, rules.EDUCATION_PUBLISHER_WEIGHT))
+    return _capped(evidence, rules.METADATA_CAP)
+
+
+def _text_evidence(body: str, attachments: str) -> list[Evidence]:
+    """Density-weighted evidence: per phrase min(hits per 1,000 chars, cap) * weight."""
+    counts = {"body": Counter(_SUBJECT.findall(body)), "attachments": Counter(_SUBJECT.findall(attachments))}
+    kchars = max((len(body) + len(attachments)) / 1000.0, rules.MIN_KCHARS)
+    evidence: list[Evidence] = []
+    for phrase in sorted(set(counts["body"]) | set(counts["attachments"])):
+        total = counts["body"][phrase] + counts["attachments"][phrase]
+        contribution = min(total / kchars, rules.DENSITY_CAP) * rules.SUBJECT_PHRASES[phrase] * rules.BODY_FACTOR
+        for field in ("body", "attachments"):
+            n = counts[field][phrase]
+            if n:
+                evidence.append(Evidence(field, phrase, round(contribution * n / total, 4), n))
+    return _capped(evidence, rules.BODY_CAP)
+
+
+def _capped(evidence: list[Evidence], cap: float) -> list[Evidence]:
+    """Scale a field group's weights down so they sum to at most cap (keeps evidence honest)."""
+    total = sum(e.weight for e in evidence)
+    if total <= cap or total == 0:
+        return evidence
+    factor = cap / total
+    return [Evidence(e.field, e.phrase, round(e.weight * factor, 4), e.count) for e in evidence]
+
+
+def classify(doc: ClassifiableDocument) -> Classification:
+    """Score the subject, read the genre, and combine them; deterministic and offline."""
+    title = _compact(doc.title)
+    body = _compact(doc.body)
+    attachments = _compact(doc.attachments_text)
+    if not title:  # copy sites and broken pages: the first short line of the body stands in
+        title = next((line.strip() for line in doc.body.splitlines() if 0 < len(line.strip()) <= 80), "")
+        title = _compact(title)
+
+    subject = _title_evidence(title) + _metadata_evidence(doc) + _text_evidence(body, attachments)
+    subject_score = round(sum(e.weight for e in subject), 4)
+    genre, genre_evidence = _genre(title, doc)
+
+    factor = rules.GENRE_FACTORS.get(genre, rules.NOT_PLAN_FACTOR)
+    score = round(min(1.0, subject_score / (2 * rules.SUBJECT_THRESHOLD)) * factor, 4)
+    is_plan = genre in rules.GENRE_FACTORS
+    return Classification(
+        score=score,
+        is_rural_plan=is_plan and score >= rules.SCORE_YES,
+        evidence=tuple(subject) + (genre_evidence,),
+        subject_score=subject_score,
+        genre=genre,
+    )
