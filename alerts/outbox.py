@@ -1,0 +1,243 @@
+"""The durable outbox: alerts are written with their event and leave it at most once.
+
+Writing. The monitor calls :func:`enqueue_alerts` right after adding an :class:`Event`, inside
+its own transaction, so an event and the alerts it owes commit together or not at all. One
+alert per (event, subscriber, channel); its ``idempotency_key`` (``e{event}:s{sub}:{channel}``)
+is unique in the database, so enqueuing twice cannot double an alert.
+
+Life of an alert::
+
+    pending --claim--> sending --accepted--> sent
+       ^                  |--transient error--> failed --(backoff due)--> claim again
+       |                  |--permanent error / max_attempts--> dead
+       |                  '--process died, lease expired--> dead ("outcome unknown")
+       '-------------- eduwatch alerts retry -------------------------'
+
+Claiming commits ``status='sending'`` and ``attempts+1`` *before* any network call. The new
+``attempts`` value is the attempt token: marking (sent/failed/dead) is a conditional UPDATE
+``WHERE status='sending' AND attempts=token``, so two deliverers (daemon and a manual
+``eduwatch notify``) can never both send one alert, and a late marker cannot overwrite a newer
+attempt. While claimed, ``next_attempt_at`` holds the claim's lease expiry.
+
+The crash window. If the process dies after the channel accepted a message and before the
+mark commits, the alert stays ``sending``: nobody knows whether it went out. Such an alert is
+NOT sent again automatically, on either channel:
+
+- email: SMTP has no way to ask "did you get this?". Resending would usually duplicate (the
+  window is milliseconds after ``250 OK``). The Message-ID is derived from the idempotency key,
+  so if the operator does resend (``eduwatch alerts retry ID``) most clients and list servers
+  drop the copy; the automatic path still prefers at-most-once.
+- WeCom: a robot has no idempotency at all, a resend is always a visible duplicate in the group.
+
+So when the lease has expired, :func:`resolve_stale_claims` moves the alert to ``dead`` with
+``last_error`` starting ``outcome unknown:``, which ``eduwatch alerts`` shows and ``alerts
+retry`` can undo. The trade-off is deliberate: an alert lost in a crash is reported to the
+operator; a duplicate could not be taken back. Errors raised *by* the channel are different:
+connection refused, 4xx SMTP replies and WeCom ``-1``/``45009`` leave no doubt that nothing
+was delivered and are retried with exponential backoff. A timeout after the request went out
+is treated as "not delivered" and retried (the email copy then carries the same Message-ID);
+that is the one place a duplicate remains possible, and only with a network failure.
+
+Multi-part WeCom messages record, in ``progress``, how many lines the robot has accepted;
+a retry continues after them instead of repeating the first parts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from alerts.matching import matches
+from alerts.redact import redact
+from eduwatch.config import DeliveryConfig
+from storage.models import Alert, Document, Event, Portal, Subscriber, utcnow
+
+UNKNOWN_PREFIX = "outcome unknown:"
+RETRYABLE = ("pending", "failed")
+
+
+def idempotency_key(event_id: int, subscriber_id: int, channel: str) -> str:
+    return f"e{event_id}:s{subscriber_id}:{channel}"
+
+
+def digest_group(event: Event) -> str:
+    """The message a digest subscriber's alert joins: one per crawl run (else per day)."""
+    if event.crawl_run_id is not None:
+        return f"run:{event.crawl_run_id}"
+    at = event.at or utcnow()
+    return f"day:{at:%Y-%m-%d}"
+
+
+def message_id(keys: list[str], from_addr: str) -> str:
+    """A Message-ID that is the same for the same alert(s), so resends can be recognised."""
+    digest = hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()[:32]
+    domain = from_addr.rpartition("@")[2].strip(" >") or "eduwatch.invalid"
+    return f"<eduwatch.{digest}@{domain}>"
+
+
+def enqueue_alerts(session: Session, event: Event) -> list[Alert]:
+    """Write the alerts ``event`` owes, in the caller's transaction; return the new ones.
+
+    Call after ``session.add(event); session.flush()`` (the event needs its id). Calling it
+    again for the same event adds nothing.
+    """
+    if event.id is None:
+        session.flush()
+    document = event.document or session.get(Document, event.document_id)
+    portal = event.portal if event.portal_id is not None else None
+    if portal is None and event.portal_id is not None:
+        portal = session.get(Portal, event.portal_id)
+    existing = set(session.scalars(select(Alert.idempotency_key).where(Alert.event_id == event.id)))
+    created: list[Alert] = []
+    subscribers = session.scalars(select(Subscriber).where(Subscriber.active.is_(True)).order_by(Subscriber.id))
+    for subscriber in subscribers:
+        if not matches(subscriber, event, document, portal):
+            continue
+        for channel, address in (("email", subscriber.email), ("wecom", subscriber.wecom_webhook)):
+            key = idempotency_key(event.id, subscriber.id, channel)
+            if not address or key in existing:
+                continue
+            alert = Alert(
+                idempotency_key=key,
+                event_id=event.id,
+                subscriber_id=subscriber.id,
+                channel=channel,
+                digest_group=digest_group(event) if subscriber.digest else None,
+                status="pending",
+                attempts=0,
+                progress=0,
+                next_attempt_at=event.at or utcnow(),
+            )
+            session.add(alert)
+            created.append(alert)
+    if created:
+        session.flush()
+    return created
+
+
+# --- state transitions (each a conditional UPDATE: safe with several deliverers) -------------
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An alert this process may send: its id and the attempt token that proves it."""
+
+    alert_id: int
+    token: int
+
+
+def claim(session: Session, alert_id: int, attempts: int, now: datetime, lease: float) -> Claim | None:
+    """Take ``alert_id`` for sending, or None when someone else changed it first."""
+    result = session.execute(
+        update(Alert)
+        .where(Alert.id == alert_id, Alert.status.in_(RETRYABLE), Alert.attempts == attempts)
+        .values(status="sending", attempts=attempts + 1, next_attempt_at=now + timedelta(seconds=lease))
+    )
+    return Claim(alert_id, attempts + 1) if result.rowcount == 1 else None
+
+
+def mark_progress(session: Session, claim_: Claim, progress: int) -> None:
+    session.execute(
+        update(Alert)
+        .where(Alert.id == claim_.alert_id, Alert.status == "sending", Alert.attempts == claim_.token)
+        .values(progress=progress)
+    )
+
+
+def mark_sent(session: Session, claim_: Claim, sent_at: datetime) -> bool:
+    result = session.execute(
+        update(Alert)
+        .where(Alert.id == claim_.alert_id, Alert.status == "sending", Alert.attempts == claim_.token)
+        .values(status="sent", sent_at=sent_at, last_error=None)
+    )
+    return result.rowcount == 1
+
+
+def backoff(attempts: int, delivery: DeliveryConfig) -> float:
+    """Seconds before attempt ``attempts + 1``: base, 2x base, 4x base … capped."""
+    return min(delivery.backoff_max, delivery.backoff_base * 2 ** max(0, attempts - 1))
+
+
+def mark_failed(
+    session: Session,
+    claim_: Claim,
+    error: str,
+    now: datetime,
+    delivery: DeliveryConfig,
+    *,
+    permanent: bool = False,
+    retry_after: float = 0.0,
+) -> str:
+    """Record a failed attempt: ``failed`` with backoff, or ``dead`` when it cannot succeed."""
+    dead = permanent or claim_.token >= delivery.max_attempts
+    status = "dead" if dead else "failed"
+    if dead and not permanent:
+        error = f"{error} (gave up after {claim_.token} attempts)"
+    delay = max(backoff(claim_.token, delivery), retry_after)
+    session.execute(
+        update(Alert)
+        .where(Alert.id == claim_.alert_id, Alert.status == "sending", Alert.attempts == claim_.token)
+        .values(status=status, last_error=redact(error)[:2000], next_attempt_at=now + timedelta(seconds=delay))
+    )
+    return status
+
+
+def resolve_stale_claims(session: Session, now: datetime) -> int:
+    """Alerts left ``sending`` past their lease: their process died mid-send. Park them dead."""
+    stale = session.scalars(select(Alert).where(Alert.status == "sending", Alert.next_attempt_at < now)).all()
+    for alert in stale:
+        alert.status = "dead"
+        alert.last_error = (
+            f"{UNKNOWN_PREFIX} the delivering process stopped during attempt {alert.attempts} "
+            f"(claim expired {alert.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC); not resent to avoid a "
+            f"duplicate. If it never arrived: eduwatch alerts retry {alert.id}"
+        )
+    return len(stale)
+
+
+def retry(session: Session, alert_ids: list[int] | None = None, *, dead: bool = False, now: datetime | None = None) -> int:
+    """Put alerts back to ``pending`` now (by id, or every ``dead`` one); returns how many.
+
+    Attempts restart from zero, and a subscriber's WeCom error is cleared: retrying is the
+    operator saying the cause has been dealt with.
+    """
+    query = select(Alert).where(Alert.status.in_(("failed", "dead")))
+    if alert_ids:
+        query = query.where(Alert.id.in_(alert_ids))
+    elif dead:
+        query = query.where(Alert.status == "dead")
+    else:
+        return 0
+    alerts = session.scalars(query).all()
+    for alert in alerts:
+        subscriber = alert.subscriber
+        if not subscriber.active:
+            continue
+        if alert.channel == "wecom" and subscriber.wecom_error:
+            subscriber.wecom_error = None
+        alert.status = "pending"
+        alert.attempts = 0
+        alert.last_error = None
+        alert.next_attempt_at = now or utcnow()
+    session.flush()
+    return sum(1 for a in alerts if a.status == "pending")
+
+
+def counts(session: Session) -> dict[str, int]:
+    """Alerts per status, for ``eduwatch status``."""
+    rows = session.execute(select(Alert.status, func.count()).group_by(Alert.status)).all()
+    return {status: n for status, n in rows}
+
+
+def webhook_problems(session: Session) -> list[tuple[str, str]]:
+    """(subscriber name, error) for every active subscriber whose webhook WeCom rejected."""
+    rows = session.execute(
+        select(Subscriber.name, Subscriber.wecom_error).where(
+            Subscriber.active.is_(True), Subscriber.wecom_error.is_not(None)
+        )
+    ).all()
+    return [(name, error) for name, error in rows]
