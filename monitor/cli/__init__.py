@@ -25,7 +25,10 @@ COMMAND_MODULES = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="eduwatch", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="eduwatch",
+        description="Watch Chinese government portals for education notices; alert when rural-education plans appear or change.",
+    )
     parser.add_argument("--config", metavar="FILE", help="TOML configuration (default: $EDUWATCH_CONFIG, else built-in)")
     parser.add_argument("--version", action="version", version=f"eduwatch {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")

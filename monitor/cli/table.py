@@ -1,0 +1,24 @@
+"""Plain-text tables that line up with Chinese text (wide characters take two columns)."""
+
+from __future__ import annotations
+
+import sys
+import unicodedata
+from typing import Any, Sequence, TextIO
+
+
+def display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO | None = None) -> None:
+    out = out or sys.stdout
+    cells = [[str(c) for c in headers]] + [[("" if c is None else str(c)) for c in row] for row in rows]
+    widths = [max(display_width(row[i]) for row in cells) for i in range(len(headers))]
+    for number, row in enumerate(cells):
+        padded = [cell + " " * (widths[i] - display_width(cell)) for i, cell in enumerate(row)]
+        print("  ".join(padded).rstrip(), file=out)
+        if number == 0:
+            print("  ".join("-" * w for w in widths), file=out)
+    if not rows:
+        print("(none)", file=out)
