@@ -1,0 +1,441 @@
+"""The deliverer: sends what the outbox holds, each webhook and the mail server on its own lane.
+
+One pass (:func:`deliver_pending`):
+
+1. parks claims whose lease expired (their process died mid-send: see :mod:`alerts.outbox`);
+2. loads due alerts (``pending``, or ``failed`` whose backoff is over) and groups them into
+   messages: one per alert, or one per digest group (a subscriber's events of one crawl run,
+   sent once the run has been monitored or :data:`DIGEST_GRACE` has passed);
+3. sends each lane in its own thread: the SMTP server is one lane, every WeCom webhook another,
+   so a rate-limited or broken webhook never holds back the others. Within a WeCom lane the
+   :class:`~alerts.ratelimit.SlidingWindowLimiter` paces messages; a lane that would have to
+   wait longer than ``max_wait`` leaves the rest for the next pass.
+
+Every message goes claim (committed) -> network -> mark (committed). The test hook
+``EDUWATCH_TEST_CRASH_AFTER_SEND=N`` kills the process (``os._exit``) right after the N-th
+accepted send and before its mark, which is the window the outbox design is about.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Callable
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from alerts import outbox
+from alerts.mailer import MailError, SmtpMailer
+from alerts.matching import match_reasons
+from alerts.ratelimit import SlidingWindowLimiter, shared_limiter
+from alerts.redact import mask_webhook, redact
+from alerts.render import Notice, notice_from_event, render_email, render_wecom
+from alerts.wecom import (
+    BAD_WEBHOOK,
+    BUSY,
+    MARKDOWN_LIMIT,
+    MIN_LIMIT,
+    OK,
+    TOO_FREQUENT,
+    TOO_LONG,
+    WecomTransportError,
+    format_parts,
+    pack,
+    pieces,
+    post_markdown,
+    webhook_key,
+)
+from eduwatch.config import Config
+from storage.database import Database
+from storage.models import Alert, CrawlRun, Subscriber, utcnow
+
+log = logging.getLogger("eduwatch.alerts")
+
+DIGEST_GRACE = timedelta(minutes=30)
+CRASH_HOOK = "EDUWATCH_TEST_CRASH_AFTER_SEND"
+
+
+@dataclass
+class DeliveryReport:
+    """Counts of alerts (not messages) per outcome of one pass; ``messages`` for --dry-run."""
+
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+    skipped: int = 0
+    unknown: int = 0  # claims found expired this pass (parked dead, counted in ``dead`` too)
+    messages: list[str] = field(default_factory=list)
+
+    def add(self, other: DeliveryReport) -> None:
+        self.sent += other.sent
+        self.failed += other.failed
+        self.dead += other.dead
+        self.skipped += other.skipped
+        self.unknown += other.unknown
+        self.messages += other.messages
+
+
+@dataclass
+class Outgoing:
+    """One message to send: the alerts it settles and what it says."""
+
+    channel: str  # email | wecom
+    subscriber_id: int
+    subscriber_name: str
+    address: str  # e-mail address or webhook URL
+    alerts: list[tuple[int, int]]  # (alert id, attempts as loaded: the claim's precondition)
+    keys: list[str]
+    notices: list[Notice]
+    progress: int = 0
+
+    @property
+    def size(self) -> int:
+        return len(self.alerts)
+
+
+class _Pass:
+    """State shared by the lanes of one pass."""
+
+    def __init__(self, db: Database, config: Config, now: datetime, limiter: SlidingWindowLimiter, max_wait: float):
+        self.db = db
+        self.config = config
+        self.limiter = limiter
+        self.max_wait = max_wait
+        self._base = now
+        self._start = time.monotonic()
+
+    def now(self) -> datetime:
+        """The pass's clock: the given ``now`` advanced by real elapsed time."""
+        return self._base + timedelta(seconds=time.monotonic() - self._start)
+
+
+_crash_lock = threading.Lock()
+_sends = 0
+
+
+def _after_send() -> None:
+    """Test hook: die between an accepted send and its mark (see module docstring)."""
+    global _sends
+    limit = os.environ.get(CRASH_HOOK)
+    if not limit:
+        return
+    with _crash_lock:
+        _sends += 1
+        if _sends >= int(limit):
+            os._exit(86)
+
+
+def deliver_pending(
+    db: Database,
+    config: Config,
+    *,
+    now: datetime | None = None,
+    dry_run: bool = False,
+    limit: int | None = None,
+    limiter: SlidingWindowLimiter | None = None,
+    max_wait: float = 30.0,
+) -> DeliveryReport:
+    """Send every due alert once; see the module docstring. ``limit`` caps alerts per pass."""
+    now = now or utcnow()
+    limiter = limiter or shared_limiter(config.wecom.rate_per_minute)
+    report = DeliveryReport()
+    with db.transaction() as session:
+        if not dry_run:
+            report.unknown = outbox.resolve_stale_claims(session, now)
+            report.dead += report.unknown
+        messages, skipped = _load(session, now, limit)
+        report.skipped += skipped
+        if not dry_run:
+            _seed_limiter(session, limiter, messages, now)
+    if dry_run:
+        report.messages = [_describe(m, config) for m in messages]
+        report.skipped += sum(m.size for m in messages)
+        return report
+    lanes: dict[str, list[Outgoing]] = {}
+    for message in messages:
+        lanes.setdefault("email" if message.channel == "email" else f"wecom:{message.address}", []).append(message)
+    state = _Pass(db, config, now, limiter, max_wait)
+    if not lanes:
+        return report
+    with ThreadPoolExecutor(max_workers=min(8, len(lanes)), thread_name_prefix="eduwatch-deliver") as pool:
+        futures = [
+            pool.submit(_email_lane if name == "email" else _wecom_lane, state, lane) for name, lane in lanes.items()
+        ]
+        for future in futures:
+            report.add(future.result())
+    log.info(
+        "delivery: %d sent, %d failed, %d dead, %d skipped", report.sent, report.failed, report.dead, report.skipped
+    )
+    return report
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def _load(session: Session, now: datetime, limit: int | None) -> tuple[list[Outgoing], int]:
+    query = (
+        select(Alert)
+        .join(Subscriber, Alert.subscriber_id == Subscriber.id)
+        .where(Alert.status.in_(outbox.RETRYABLE), Alert.next_attempt_at <= now, Subscriber.active.is_(True))
+        .order_by(Alert.id)
+    )
+    alerts = session.scalars(query).all()
+    messages: dict[tuple[object, ...], Outgoing] = {}
+    skipped = 0
+    held_groups: dict[tuple[int, str, str], bool] = {}
+    taken = 0
+    for alert in alerts:
+        subscriber = alert.subscriber
+        address = subscriber.email if alert.channel == "email" else subscriber.wecom_webhook
+        if not address or (alert.channel == "wecom" and subscriber.wecom_error):
+            skipped += 1  # parked until the operator fixes the webhook (shown by `eduwatch alerts`)
+            continue
+        if alert.digest_group:
+            group = (subscriber.id, alert.channel, alert.digest_group)
+            if group not in held_groups:
+                held_groups[group] = not _digest_due(session, alert.digest_group, group, now)
+            if held_groups[group]:
+                skipped += 1
+                continue
+            key: tuple[object, ...] = group
+        else:
+            key = ("alert", alert.id)
+        message = messages.get(key)
+        if message is None:
+            if limit is not None and taken >= limit:
+                skipped += 1
+                continue
+            message = messages[key] = Outgoing(
+                channel=alert.channel,
+                subscriber_id=subscriber.id,
+                subscriber_name=subscriber.name,
+                address=address,
+                alerts=[],
+                keys=[],
+                notices=[],
+                progress=alert.progress or 0,
+            )
+        event = alert.event
+        reasons = match_reasons(subscriber, event, event.document, event.portal) or []
+        message.alerts.append((alert.id, alert.attempts))
+        message.keys.append(alert.idempotency_key)
+        message.notices.append(notice_from_event(event, reasons))
+        message.progress = min(message.progress, alert.progress or 0)
+        taken += 1
+    return list(messages.values()), skipped
+
+
+def _digest_due(session: Session, group_name: str, group: tuple[int, str, str], now: datetime) -> bool:
+    """A digest goes out when its crawl run is fully monitored, or after DIGEST_GRACE."""
+    if group_name.startswith("run:"):
+        try:
+            run = session.get(CrawlRun, int(group_name[4:]))
+        except ValueError:
+            run = None
+        if run is not None and run.monitored:
+            return True
+    oldest = session.scalar(
+        select(Alert.created_at)
+        .where(Alert.subscriber_id == group[0], Alert.channel == group[1], Alert.digest_group == group[2])
+        .order_by(Alert.created_at)
+        .limit(1)
+    )
+    if group_name.startswith("day:"):
+        return now.strftime("%Y-%m-%d") > group_name[4:] or (oldest is not None and oldest + DIGEST_GRACE <= now)
+    return oldest is not None and oldest + DIGEST_GRACE <= now
+
+
+def _seed_limiter(session: Session, limiter: SlidingWindowLimiter, messages: list[Outgoing], now: datetime) -> None:
+    """A fresh process learns each webhook's recent sends from the database (no restart burst)."""
+    for url in {m.address for m in messages if m.channel == "wecom"}:
+        key = webhook_key(url)
+        if limiter.seeded(key):
+            continue
+        since = now - timedelta(seconds=limiter.window)
+        sent = session.scalars(
+            select(Alert.sent_at)
+            .join(Subscriber, Alert.subscriber_id == Subscriber.id)
+            .where(Alert.channel == "wecom", Subscriber.wecom_webhook == url, Alert.sent_at >= since)
+        ).all()
+        limiter.seed(key, [(now - at).total_seconds() for at in sent if at is not None])
+
+
+def _describe(message: Outgoing, config: Config) -> str:
+    if message.channel == "email":
+        rendered = render_email(
+            message.notices,
+            to_addr=message.address,
+            from_addr=config.email.from_addr,
+            message_id=outbox.message_id(message.keys, config.email.from_addr),
+            subscriber_name=message.subscriber_name,
+        )
+        return f"email to {message.address} ({message.size} alert(s)): {rendered['Subject']}"
+    content_pieces = pieces(render_wecom(message.notices))[message.progress :]
+    parts = format_parts(pack(content_pieces), continued=message.progress > 0)
+    head = f"wecom to {mask_webhook(message.address)} ({message.size} alert(s), {len(parts)} part(s))"
+    return head + "\n" + "\n---\n".join(parts)
+
+
+# --- marking -----------------------------------------------------------------------------------
+
+
+def _claim(state: _Pass, message: Outgoing, lease: float) -> list[outbox.Claim]:
+    with state.db.transaction() as session:
+        claims = [outbox.claim(session, alert_id, attempts, state.now(), lease) for alert_id, attempts in message.alerts]
+    return [c for c in claims if c is not None]
+
+
+def _mark_sent(state: _Pass, claims: list[outbox.Claim], progress: int = 0) -> int:
+    with state.db.transaction() as session:
+        at = state.now()
+        for claim in claims:
+            outbox.mark_progress(session, claim, progress)
+        return sum(outbox.mark_sent(session, claim, at) for claim in claims)
+
+
+def _mark_failed(
+    state: _Pass,
+    claims: list[outbox.Claim],
+    error: str,
+    report: DeliveryReport,
+    *,
+    permanent: bool = False,
+    retry_after: float = 0.0,
+    progress: int | None = None,
+) -> None:
+    with state.db.transaction() as session:
+        for claim in claims:
+            if progress is not None:
+                outbox.mark_progress(session, claim, progress)
+            status = outbox.mark_failed(
+                session, claim, error, state.now(), state.config.delivery, permanent=permanent, retry_after=retry_after
+            )
+            if status == "dead":
+                report.dead += 1
+            else:
+                report.failed += 1
+    log.warning("delivery failed (%s): %s", "dead" if permanent else "will retry", redact(error))
+
+
+# --- lanes -------------------------------------------------------------------------------------
+
+
+def _email_lane(state: _Pass, lane: list[Outgoing]) -> DeliveryReport:
+    report = DeliveryReport()
+    cfg = state.config.email
+    mailer = SmtpMailer(cfg)
+    lease = cfg.timeout * 4 + 120
+    try:
+        for index, message in enumerate(lane):
+            claims = _claim(state, message, lease)
+            if not claims:
+                report.skipped += message.size  # another deliverer took it
+                continue
+            rendered = render_email(
+                message.notices,
+                to_addr=message.address,
+                from_addr=cfg.from_addr,
+                message_id=outbox.message_id(message.keys, cfg.from_addr),
+                subscriber_name=message.subscriber_name,
+            )
+            try:
+                mailer.send(rendered)
+            except MailError as exc:
+                _mark_failed(state, claims, str(exc), report, permanent=exc.permanent)
+                if exc.connection:  # the server is unreachable: the rest waits for the next pass
+                    report.skipped += sum(m.size for m in lane[index + 1 :])
+                    break
+                continue
+            _after_send()
+            report.sent += _mark_sent(state, claims)
+    finally:
+        mailer.close()
+    return report
+
+
+def _wecom_lane(state: _Pass, lane: list[Outgoing]) -> DeliveryReport:
+    report = DeliveryReport()
+    timeout = state.config.wecom.timeout
+    with httpx.Client(timeout=timeout, trust_env=False) as client:
+        for index, message in enumerate(lane):
+            go_on = _send_wecom(state, client, message, report)
+            if not go_on:
+                report.skipped += sum(m.size for m in lane[index + 1 :])
+                break
+    return report
+
+
+def _send_wecom(state: _Pass, client: httpx.Client, message: Outgoing, report: DeliveryReport) -> bool:
+    """Send one (maybe multi-part) message; False when the lane should stop for this pass."""
+    key = webhook_key(message.address)
+    limiter = state.limiter
+    if limiter.delay(key) > state.max_wait:
+        report.skipped += message.size
+        return False
+    all_pieces = pieces(render_wecom(message.notices))
+    progress = min(message.progress, len(all_pieces) - 1)
+    limit = MARKDOWN_LIMIT
+    groups = pack(all_pieces[progress:], limit)
+    lease = len(groups) * (state.config.wecom.timeout + limiter.window) + 120
+    claims = _claim(state, message, lease)
+    if not claims:
+        report.skipped += message.size
+        return True
+    resumed = progress > 0
+    while True:
+        groups = pack(all_pieces[progress:], limit)
+        parts = format_parts(groups, continued=resumed)
+        for group, part in zip(groups, parts):
+            wait = limiter.delay(key)
+            if wait > 0:
+                time.sleep(wait)
+            try:
+                answer = post_markdown(client, message.address, part)
+            except WecomTransportError as exc:
+                _mark_failed(state, claims, f"WeCom: {exc}", report, progress=progress)
+                return False
+            limiter.record(key)
+            if answer.errcode == OK:
+                progress += len(group)
+                _after_send()
+                if progress < len(all_pieces):
+                    with state.db.transaction() as session:
+                        for claim in claims:
+                            outbox.mark_progress(session, claim, progress)
+                continue
+            error = f"WeCom errcode {answer.errcode}: {answer.errmsg}"
+            if answer.errcode == TOO_LONG and limit > MIN_LIMIT:
+                limit = max(MIN_LIMIT, limit // 2)  # pack the rest smaller and go on
+                resumed = True
+                break
+            if answer.errcode == TOO_FREQUENT:
+                limiter.block(key)
+                _mark_failed(state, claims, error, report, retry_after=limiter.window, progress=progress)
+                return False
+            if answer.errcode == BUSY:
+                _mark_failed(state, claims, error, report, progress=progress)
+                return False
+            if answer.errcode == BAD_WEBHOOK:
+                _reject_webhook(state, message, error)
+                _mark_failed(state, claims, f"{error} (webhook rejected; fix it, then: eduwatch alerts retry)", report,
+                             permanent=True, progress=progress)
+                return False
+            _mark_failed(state, claims, error, report, permanent=True, progress=progress)
+            return True
+        else:
+            report.sent += _mark_sent(state, claims, progress)
+            return True
+
+
+def _reject_webhook(state: _Pass, message: Outgoing, error: str) -> None:
+    with state.db.transaction() as session:
+        subscriber = session.get(Subscriber, message.subscriber_id)
+        if subscriber is not None:
+            subscriber.wecom_error = redact(f"{error} at {state.now():%Y-%m-%d %H:%M} UTC ({mask_webhook(message.address)})")[:300]
