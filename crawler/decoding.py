@@ -75,6 +75,32 @@ def _strict(body: bytes, encoding: str) -> str | None:
         return None
 
 
+def _looks_chinese(text: str) -> bool:
+    """Most non-ASCII characters are Han or CJK punctuation (what a GB18030 page decodes to)."""
+    wide = [ch for ch in text if ord(ch) > 127]
+    if not wide:
+        return False
+    cjk = sum(1 for ch in wide if "\u4e00" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef")
+    return cjk >= 0.9 * len(wide)
+
+
+def _sniff_chinese(body: bytes) -> str | None:
+    """UTF-8 or GB18030 when the bytes decode cleanly to Chinese text.
+
+    Generic detectors misread short GBK snippets as Korean or Cyrillic; for Chinese portals
+    these two are by far the likeliest answers, so they are tried first.
+    """
+    sample = body[:200_000]
+    for encoding in ("utf-8", "gb18030"):
+        text = _strict(sample, encoding)
+        if text is None and len(body) > len(sample):
+            text = sample.decode(encoding, errors="ignore")  # the cut may split a character
+        if text is not None and (encoding == "utf-8" or _looks_chinese(text)):
+            if _strict(body, encoding) is not None:
+                return encoding
+    return None
+
+
 def _detect(body: bytes) -> str | None:
     best = charset_normalizer.from_bytes(body[:200_000]).best()
     return canonical_encoding(best.encoding) if best is not None else None
@@ -93,7 +119,7 @@ def decode_page(body: bytes, content_type: str | None = None) -> DecodedPage:
         text = _strict(body, encoding)
         if text is not None:
             return DecodedPage(text.lstrip("\ufeff"), encoding)
-    detected = _detect(body) if body else None
+    detected = _sniff_chinese(body) or (_detect(body) if body else None)
     if detected is not None:
         text = _strict(body, detected)
         if text is not None:

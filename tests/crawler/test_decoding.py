@@ -86,3 +86,14 @@ def test_canonical_encoding():
     assert canonical_encoding("UTF8") == "utf-8"
     assert canonical_encoding("no-such") is None
     assert canonical_encoding(None) is None
+
+
+def test_short_undeclared_gbk_snippet_is_not_misread_as_korean():
+    assert decode_page("附件说明：乡村教育".encode("gbk")) == DecodedPage("附件说明：乡村教育", "gb18030")
+
+
+def test_undeclared_latin1_is_not_forced_into_chinese():
+    text = "Café déjà vu, naïve façade — résumé " * 5
+    decoded = decode_page(text.encode("cp1252"))
+    assert decoded.encoding != "gb18030"  # which Latin code page wins is the detector's call
+    assert decoded.text.startswith("Café d")

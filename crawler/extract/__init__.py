@@ -1,0 +1,59 @@
+"""Extraction from detail pages: label metadata, body text, attachment links and their text.
+
+Each function accepts the page as a string or as a tree from :func:`parse_html`, so a spider
+can parse a page once and run every extractor on the same tree (no extractor mutates it).
+"""
+
+from __future__ import annotations
+
+import re
+
+import lxml.html
+from lxml import etree
+
+HtmlTree = lxml.html.HtmlElement
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
+def parse_html(html: str | bytes | HtmlTree) -> HtmlTree:
+    """An lxml tree for ``html``; an empty or broken page gives an empty document, never an error."""
+    if isinstance(html, etree._Element):
+        return html
+    if isinstance(html, bytes):
+        html = html.decode("utf-8", errors="replace")
+    text = _XML_DECLARATION.sub("", html or "")
+    try:
+        return lxml.html.document_fromstring(text) if text.strip() else _empty()
+    except (etree.ParserError, ValueError):
+        return _empty()
+
+
+def _empty() -> HtmlTree:
+    return lxml.html.document_fromstring("<html><body></body></html>")
+
+
+from crawler.extract.attachments import (  # noqa: E402  (submodules need parse_html above)
+    ATTACHMENT_TYPES,
+    AttachmentError,
+    AttachmentLink,
+    attachment_text,
+    find_attachments,
+    is_attachment_only,
+)
+from crawler.extract.body import DEFAULT_BODY_SELECTORS, extract_body  # noqa: E402
+from crawler.extract.labels import PageMetadata, extract_metadata  # noqa: E402
+
+__all__ = [
+    "ATTACHMENT_TYPES",
+    "DEFAULT_BODY_SELECTORS",
+    "AttachmentError",
+    "AttachmentLink",
+    "HtmlTree",
+    "PageMetadata",
+    "attachment_text",
+    "extract_body",
+    "extract_metadata",
+    "find_attachments",
+    "is_attachment_only",
+    "parse_html",
+]

@@ -1,0 +1,171 @@
+"""Attachment links on a detail page, and the text inside attachment files.
+
+Many county notices are a two-line body ("详见附件") whose real content is a .docx or .pdf,
+so attachments are found in every family's markup and their text is extracted for the
+revision diff and the classifier.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, unquote, urldefrag, urljoin, urlsplit
+
+from crawler.decoding import decode_page
+from crawler.extract import HtmlTree, parse_html
+
+ATTACHMENT_TYPES = ("pdf", "doc", "docx", "xls", "xlsx", "wps", "et", "ofd", "zip", "rar", "7z", "txt")
+_TYPE_SUFFIX = re.compile(r"\.(" + "|".join(ATTACHMENT_TYPES) + r")$", re.IGNORECASE)
+_WHITESPACE = re.compile(r"\s+")
+_IGNORED_SCHEMES = ("javascript:", "mailto:", "tel:", "#", "data:")
+
+
+@dataclass(frozen=True)
+class AttachmentLink:
+    name: str
+    url: str
+    type: str  # lower-case extension without the dot: "pdf", "docx" …
+
+
+class AttachmentError(Exception):
+    """An attachment whose text cannot be read; the message says why (for the operator)."""
+
+
+def _type_of(name: str) -> str | None:
+    match = _TYPE_SUFFIX.search(name.strip())
+    return match.group(1).lower() if match else None
+
+
+def _link_type(href: str, url: str, alt: str) -> tuple[str | None, str]:
+    """(type, file name) from the URL path, a ``filename=`` style parameter, or the alt text."""
+    parts = urlsplit(url)
+    path_name = posixpath.basename(unquote(parts.path))
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key.lower() in ("filename", "file", "name", "fileName".lower(), "fn") and _type_of(value):
+            return _type_of(value), posixpath.basename(value)
+    if _type_of(path_name):
+        return _type_of(path_name), path_name
+    for _, value in parse_qsl(parts.query):
+        if _type_of(value):
+            return _type_of(value), posixpath.basename(value)
+    if alt and _type_of(alt):
+        return _type_of(alt), alt
+    return None, path_name
+
+
+def find_attachments(html: str | HtmlTree, base_url: str) -> list[AttachmentLink]:
+    """Attachment links in page order, absolute, de-duplicated by URL (fragment ignored)."""
+    root = parse_html(html)
+    base = root.find(".//base[@href]")
+    if base is not None:
+        base_url = urljoin(base_url, base.get("href", "").strip())
+    found: dict[str, AttachmentLink] = {}
+    for anchor in root.iter("a"):
+        href = (anchor.get("href") or "").strip()
+        if not href or href.lower().startswith(_IGNORED_SCHEMES):
+            continue
+        url = urldefrag(urljoin(base_url, href))[0]
+        if url in found:
+            continue
+        text = _WHITESPACE.sub(" ", anchor.text_content()).strip()
+        alt = (anchor.get("title") or anchor.get("alt") or "").strip()
+        kind, file_name = _link_type(href, url, alt)
+        if kind is None and "nfw-cms-attachment" in (anchor.get("class") or ""):
+            kind = _type_of(text) or "bin"
+        if kind is None:
+            continue
+        found[url] = AttachmentLink(name=text or alt or file_name, url=url, type=kind)
+    return list(found.values())
+
+
+def _docx_text(data: bytes) -> str:
+    import docx  # python-docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        hint = " (looks like a legacy .doc)" if data.startswith(b"\xd0\xcf\x11\xe0") else ""
+        raise AttachmentError(f"not a valid .docx file{hint}")
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception as error:  # python-docx raises many kinds for a broken package
+        raise AttachmentError(f"not a valid .docx file: {error}") from error
+    lines: list[str] = []
+
+    def table_lines(table: Table) -> None:
+        for row in table.rows:
+            seen: set[int] = set()
+            for cell in row.cells:
+                if id(cell._tc) in seen:  # a merged cell is returned once per grid column
+                    continue
+                seen.add(id(cell._tc))
+                for paragraph in cell.paragraphs:
+                    lines.append(paragraph.text)
+                for nested in cell.tables:
+                    table_lines(nested)
+
+    body = document.element.body
+    for child in body.iterchildren():
+        if child.tag.endswith("}p"):
+            lines.append(Paragraph(child, document).text)
+        elif child.tag.endswith("}tbl"):
+            table_lines(Table(child, document))
+    return "\n".join(line.strip() for line in lines if line.strip())
+
+
+def _pdf_text(data: bytes) -> str:
+    import pypdf
+
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise AttachmentError("encrypted PDF (needs a password)")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except AttachmentError:
+        raise
+    except Exception as error:  # pypdf raises PdfReadError, KeyError, ValueError … on broken files
+        if "encrypt" in str(error).lower() or "decrypt" in str(error).lower():
+            raise AttachmentError(f"encrypted PDF: {error}") from error
+        raise AttachmentError(f"not a valid .pdf file: {error}") from error
+    return "\n".join(page.strip() for page in pages if page.strip())
+
+
+def attachment_text(data: bytes, type: str) -> str:
+    """Text of a .docx, .pdf or .txt attachment; AttachmentError for anything else or a broken file."""
+    kind = (type or "").lower().lstrip(".")
+    if not data:
+        raise AttachmentError(f"empty .{kind} file")
+    if kind == "docx":
+        return _docx_text(data)
+    if kind == "pdf":
+        if not data.lstrip()[:5] == b"%PDF-":
+            raise AttachmentError("not a valid .pdf file (no %PDF header)")
+        return _pdf_text(data)
+    if kind == "txt":
+        return decode_page(data).text
+    raise AttachmentError(f"no text extraction for .{kind}")
+
+
+_POINTER = re.compile(
+    r"(?:请|具体|详细)?(?:详|请)?见附件\s*[0-9一二三四五六七八九十]*"
+    r"|附件(?:\s*[0-9一二三四五六七八九十]+)?\s*[:：]"
+    r"|(?:相关)?附件(?:下载|列表)?"
+    r"|(?:点击|文件)下载|下载附件"
+)
+_FILE_NAME = re.compile(r"[^\n]*?\.(?:" + "|".join(ATTACHMENT_TYPES) + r")\b", re.IGNORECASE)
+_MEANINGFUL = re.compile(r"[\w]", re.UNICODE)
+ATTACHMENT_ONLY_MAX_CHARS = 60
+
+
+def is_attachment_only(body: str) -> bool:
+    """True when the body is only a pointer to attachments ("详见附件", a file name) plus little else."""
+    text = body or ""
+    has_pointer = bool(_POINTER.search(text) or _FILE_NAME.search(text))
+    rest = _POINTER.sub(" ", _FILE_NAME.sub(" ", text))
+    meaningful = len(_MEANINGFUL.findall(rest))
+    if not text.strip():
+        return True
+    return has_pointer and meaningful < ATTACHMENT_ONLY_MAX_CHARS
