@@ -1,0 +1,151 @@
+"""Incremental crawling: fetch only what is new, and notice what has gone.
+
+A re-crawl of an unchanged portal must cost its list pages and nothing else. Three parts:
+
+* :class:`ListPagePolicy` — the HTTP cache policy that keeps list pages only, so a list
+  request sent with ``Cache-Control: max-age=0`` becomes a conditional GET (a 304 hands back
+  the stored body, flagged ``"cached"``) while detail pages are never served from disk.
+* :class:`ListWalk` — decides, entry by entry, what a list page asks of us: a new or changed
+  entry needs its detail page, an unchanged one only needs ``mark_listed``; a page with
+  nothing new ends that list's walk.
+* Withdrawal probes — known sources missing from the lists, inside the range the walk
+  covered, are re-requested once so a 404 can count towards "withdrawn".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import Enum
+from typing import Iterable
+
+from scrapy import Request
+from scrapy.extensions.httpcache import RFC2616Policy
+from scrapy.http import Response
+
+from crawler.normalize.dates import parse_date
+from storage.records import ListEntry
+
+LIST_PAGE = "list_page"  # Request.meta flag: this request is a list page (cache + conditional)
+
+
+class ListPagePolicy(RFC2616Policy):
+    """RFC 2616 caching for list pages only; everything else goes straight to the server."""
+
+    def should_cache_request(self, request: Request) -> bool:
+        return bool(request.meta.get(LIST_PAGE)) and super().should_cache_request(request)
+
+    def should_cache_response(self, response: Response, request: Request) -> bool:
+        return bool(request.meta.get(LIST_PAGE)) and super().should_cache_response(response, request)
+
+
+def list_request_headers(full: bool) -> dict[str, str]:
+    """``max-age=0``: always ask the server, conditionally; ``no-cache`` (--full): fetch it all."""
+    return {"Cache-Control": "no-cache" if full else "max-age=0"}
+
+
+def conditional_headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
+
+
+class Verdict(Enum):
+    NEW = "new"  # never seen: fetch the detail page
+    CHANGED = "changed"  # known, but the list shows another title or date: fetch again
+    REFETCH = "refetch"  # known and unchanged, but --full asks for everything
+    REVISIT = "revisit"  # known, unchanged, due for a conditional GET (revisit_days)
+    KNOWN = "known"  # known and unchanged: nothing to fetch
+
+    @property
+    def fresh(self) -> bool:
+        """Does this entry count as 'something new' for the decision to page on?"""
+        return self in (Verdict.NEW, Verdict.CHANGED)
+
+
+@dataclass
+class _Coverage:
+    oldest: date | None = None
+    exhausted: bool = False  # the list was walked to its last page
+
+
+@dataclass
+class ListWalk:
+    """What one crawl of one portal has seen on its lists, and what it should fetch."""
+
+    known: dict  # url -> storage.store.KnownSource
+    full: bool = False
+    revisit_days: float = 0.0
+    now: datetime = field(default_factory=datetime.utcnow)
+    seen: set[str] = field(default_factory=set)
+    coverage: dict[str, _Coverage] = field(default_factory=dict)
+
+    def verdict(self, entry: ListEntry) -> Verdict:
+        known = self.known.get(entry.url)
+        if known is None:
+            return Verdict.NEW
+        if _differs(entry.title, known.list_title) or _differs(entry.date, known.list_date):
+            return Verdict.CHANGED
+        if self.full:
+            return Verdict.REFETCH
+        if self.revisit_days > 0 and (
+            known.last_fetched is None or self.now - known.last_fetched >= timedelta(days=self.revisit_days)
+        ):
+            return Verdict.REVISIT
+        return Verdict.KNOWN
+
+    def observe(self, list_key: str, entries: Iterable[ListEntry]) -> None:
+        """Record the entries of one list page: they are listed, and extend the walked range."""
+        cover = self.coverage.setdefault(list_key, _Coverage())
+        for entry in entries:
+            self.seen.add(entry.url)
+            day = _day(entry.date)
+            if day is not None and (cover.oldest is None or day < cover.oldest):
+                cover.oldest = day
+
+    def reached_end(self, list_key: str) -> None:
+        self.coverage.setdefault(list_key, _Coverage()).exhausted = True
+
+    def probe_candidates(self) -> list[str]:
+        """Known URLs missing from every list this run, yet inside the range every list covered.
+
+        A list stopped early only vouches for entries at least as recent as its oldest entry;
+        with several lists the safe bound is the most recent of those oldest dates. When every
+        list was walked to its end, any known URL not seen is a candidate.
+        """
+        if not self.coverage:
+            return []
+        open_lists = [c for c in self.coverage.values() if not c.exhausted]
+        if any(c.oldest is None for c in open_lists):
+            return []  # a list stopped without dated entries vouches for nothing
+        bound = max((c.oldest for c in open_lists), default=None)  # type: ignore[type-var]
+        candidates = []
+        for url, known in self.known.items():
+            if url in self.seen:
+                continue
+            if bound is None:
+                candidates.append(url)
+                continue
+            day = _day(known.list_date)
+            if day is not None and day >= bound:
+                candidates.append(url)
+        return sorted(candidates)
+
+
+def _differs(listed: str | None, stored: str | None) -> bool:
+    """A list that shows no title/date says nothing about a change."""
+    if listed is None:
+        return False
+    return listed.strip() != (stored or "").strip()
+
+
+def _day(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return parse_date(text)
+    except (ValueError, TypeError):
+        return None

@@ -1,0 +1,65 @@
+"""Retry with backoff: a portal that answers 5xx, 429 or times out is given time to recover.
+
+Scrapy's RetryMiddleware re-queues a failed request at once, so a struggling server gets
+the same request again within milliseconds. This subclass waits ``RETRY_BACKOFF_BASE``
+seconds before the first retry and doubles the wait for each further one (capped by
+``RETRY_BACKOFF_MAX``), honouring a server's ``Retry-After`` when it asks for longer.
+The wait is an ``asyncio.sleep`` inside the middleware: other requests keep flowing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from scrapy import Request
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.http import Response
+from scrapy.settings import BaseSettings
+
+log = logging.getLogger(__name__)
+
+
+def backoff_delay(retry_number: int, base: float, cap: float, retry_after: float | None = None) -> float:
+    """Seconds to wait before retry ``retry_number`` (1 for the first retry)."""
+    delay = min(cap, base * 2 ** max(0, retry_number - 1))
+    if retry_after is not None:
+        delay = max(delay, min(cap, retry_after))
+    return delay
+
+
+def _retry_after(response: Response | None) -> float | None:
+    if response is None:
+        return None
+    value = response.headers.get(b"Retry-After")
+    if not value:
+        return None
+    try:
+        return float(value.decode("ascii", "ignore").strip())
+    except ValueError:
+        return None  # an HTTP date: ignore it rather than guess a clock
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    def __init__(self, settings: BaseSettings) -> None:
+        super().__init__(settings)
+        self.backoff_base = settings.getfloat("RETRY_BACKOFF_BASE", 1.0)
+        self.backoff_max = settings.getfloat("RETRY_BACKOFF_MAX", 60.0)
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
+        retry = super().process_response(request, response)
+        if isinstance(retry, Request):
+            await self._wait(retry, response)
+        return retry
+
+    async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:  # type: ignore[override]
+        retry = super().process_exception(request, exception)
+        if isinstance(retry, Request):
+            await self._wait(retry, None)
+        return retry
+
+    async def _wait(self, retry: Request, response: Response | None) -> None:
+        number = int(retry.meta.get("retry_times", 1))
+        delay = backoff_delay(number, self.backoff_base, self.backoff_max, _retry_after(response))
+        log.debug("backing off %.2fs before retry %d of %s", delay, number, retry.url)
+        await asyncio.sleep(delay)

@@ -1,0 +1,126 @@
+"""Crawl subprocess entry: ``python -m crawler.run [--config FILE] [--full] [--trigger T] PORTAL...``
+
+Runs the named portals concurrently in one CrawlerProcess (one spider per portal), writes one
+progress line per portal start and finish to stderr (prefixed ``[crawl] ``) and, as the last
+line on stdout, a JSON list of RunSummary dicts. A CrawlerProcess cannot be restarted
+(ReactorNotRestartable), so every crawl gets a fresh process; :mod:`crawler.runner` spawns it.
+
+``--run-id PORTAL=ID`` hands over runs the parent already opened (so that a crash of this
+process can still be recorded against them); portals without one get a new run here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from typing import Sequence
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from crawler.settings import settings_for_config
+from crawler.spiders import spider_for
+from eduwatch.config import Config, ConfigError, load_config
+from storage.database import Database
+from storage.store import RunSummary, Store
+
+PROGRESS_PREFIX = "[crawl] "
+
+
+def progress(line: str) -> None:
+    print(PROGRESS_PREFIX + line, file=sys.stderr, flush=True)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m crawler.run", description=__doc__.splitlines()[0])
+    parser.add_argument("portals", nargs="+", metavar="PORTAL")
+    parser.add_argument("--config", default=None, help="configuration file (default: $EDUWATCH_CONFIG or built-in)")
+    parser.add_argument("--full", action="store_true", help="refetch everything, no conditional requests")
+    parser.add_argument("--trigger", default="manual", choices=("manual", "schedule", "worker"))
+    parser.add_argument("--run-id", action="append", default=[], metavar="PORTAL=ID",
+                        help="record into this already started run")
+    parser.add_argument("--log-level", default=os.environ.get("EDUWATCH_CRAWL_LOG_LEVEL", "WARNING"))
+    return parser.parse_args(argv)
+
+
+def scrapy_settings(config: Config, config_path: str | None, log_level: str) -> Settings:
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.setdict(settings_for_config(config), priority="project")
+    settings.set("EDUWATCH_CONFIG", config_path, priority="project")
+    settings.set("LOG_LEVEL", log_level.upper(), priority="project")
+    settings.set("LOG_INSTALL_ROOT_HANDLER", True, priority="project")
+    return settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        config = load_config(args.config)
+        portals = [config.portal(name) for name in dict.fromkeys(args.portals)]
+        given = dict(item.split("=", 1) for item in args.run_id)
+    except (ConfigError, ValueError) as exc:
+        print(f"crawler.run: {exc}", file=sys.stderr)
+        return 2
+    if args.config:
+        os.environ["EDUWATCH_CONFIG"] = args.config  # spiders' update_settings read the same file
+    db = Database(config.database.url)
+    store = Store(db)
+    store.sync_portals(portals)
+    process = CrawlerProcess(scrapy_settings(config, args.config, args.log_level))
+    logging.getLogger("scrapy").setLevel(args.log_level.upper())
+    crawlers = []
+    failures: dict[str, str] = {}
+    for portal in portals:
+        run_id = int(given[portal.name]) if portal.name in given else store.start_run(
+            portal.name, full=args.full, trigger=args.trigger
+        )
+        crawler = process.create_crawler(spider_for(portal.platform))
+        crawlers.append((portal.name, run_id, crawler))
+        progress(f"{portal.name}: started ({portal.platform}, run {run_id}{', full' if args.full else ''})")
+        deferred = process.crawl(
+            crawler, portal=portal.name, run_id=run_id, full=args.full, config=config, store=store,
+            trigger=args.trigger,
+        )
+        deferred.addCallbacks(
+            lambda _, c=crawler, n=portal.name: _report(n, c),
+            lambda failure, n=portal.name: _crawl_failed(n, failure, failures),
+        )
+    process.start()
+    summaries: list[RunSummary] = []
+    for name, run_id, crawler in crawlers:
+        spider = crawler.spider
+        summary = getattr(spider, "summary", None)
+        if summary is None:  # the spider never opened or never closed: the run must not stay 'running'
+            reason = failures.get(name, "the spider did not finish")
+            summary = store.finish_run(run_id, status="failed", reason=reason,
+                                       pages_fetched=getattr(spider, "pages_fetched", 0),
+                                       errors=getattr(spider, "errors", []))
+            progress(f"{name}: failed ({reason})")
+        summaries.append(summary)
+    db.dispose()
+    print(json.dumps([s.to_dict() for s in summaries], ensure_ascii=False), flush=True)
+    return 0
+
+
+def _report(name: str, crawler: object) -> None:
+    summary = getattr(getattr(crawler, "spider", None), "summary", None)
+    if summary is not None:
+        progress(
+            f"{name}: {summary.status} — {summary.docs_new} new, {summary.docs_updated} updated, "
+            f"{summary.pages_fetched} pages, {summary.errors} errors"
+            + (f" ({summary.reason})" if summary.reason else "")
+        )
+
+
+def _crawl_failed(name: str, failure: object, failures: dict[str, str]) -> None:
+    value = getattr(failure, "value", failure)
+    failures[name] = f"crawl could not run: {type(value).__name__}: {value}"
+    logging.getLogger(__name__).error("%s: %s", name, failures[name])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,187 @@
+"""gkmlpt — Guangdong's 政府信息公开目录管理平台.
+
+``{base}/gkmlpt/index`` carries ``window._CONFIG = {SID: '…', TREE: […]}`` (a JavaScript
+object literal, not JSON: SID by regex, TREE as the one JSON array inside). Each leaf
+category is paged through ``/gkmlpt/api/all/{cat}?page=N&sid=SID`` until an empty
+``articles``, a 404 or the ``total``. The API gives the metadata (identifier = 索引号,
+document_number = 文号, publisher, date = 成文日期 epoch, created_at = 发布日期,
+is_abolished, attachments); the detail page gives the body (``.article-content``, or the
+DETAIL JSON's ``content`` when the markup lacks it).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Iterable, Iterator
+
+from scrapy import Request
+from scrapy.http import Response
+
+from crawler.extract.attachments import AttachmentLink, find_attachments
+from crawler.extract.body import extract_body
+from crawler.extract.labels import PageMetadata, extract_metadata
+from crawler.spiders.base import BrokenPage, DetailParts, PortalSpider, iter_json_articles
+from storage.records import ListEntry
+
+_SID = re.compile(r"""\bSID\s*:\s*['"]?([\w-]+)""")
+_TREE = re.compile(r"\bTREE\s*:\s*(?=\[)")
+_DETAIL = re.compile(r"\bDETAIL\s*:\s*(?=\{)")
+
+
+def parse_index_config(text: str) -> tuple[str, list[dict[str, Any]]]:
+    """SID and TREE out of the index page's ``window._CONFIG`` object literal."""
+    sid = _SID.search(text)
+    tree = _TREE.search(text)
+    if not sid or not tree:
+        raise BrokenPage("gkmlpt index page has no window._CONFIG with SID and TREE")
+    try:
+        nodes, _ = json.JSONDecoder().raw_decode(text, tree.end())
+    except ValueError as exc:
+        raise BrokenPage(f"gkmlpt TREE is not a JSON array ({exc})") from None
+    if not isinstance(nodes, list):
+        raise BrokenPage("gkmlpt TREE is not a list")
+    return sid.group(1), nodes
+
+
+def leaf_categories(nodes: Iterable[dict[str, Any]]) -> Iterator[int]:
+    """Ids of the tree's leaves (a parent's list repeats its children's posts)."""
+    for node in nodes:
+        children = node.get("children") or []
+        if children:
+            yield from leaf_categories(children)
+        elif node.get("id") is not None:
+            yield int(node["id"])
+
+
+def detail_config_content(text: str) -> str | None:
+    """The body HTML from ``window._CONFIG = {DETAIL: {…, "content": "…"}}``."""
+    match = _DETAIL.search(text)
+    if not match:
+        return None
+    try:
+        detail, _ = json.JSONDecoder().raw_decode(text, match.end())
+    except ValueError:
+        return None
+    content = detail.get("content") if isinstance(detail, dict) else None
+    return content if isinstance(content, str) else None
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    value = str(value).strip()
+    return value or None
+
+
+class GkmlptSpider(PortalSpider):
+    name = "gkmlpt"
+    platform = "gkmlpt"
+    body_selectors = (".article-content",)
+
+    @property
+    def base(self) -> str:
+        return self.portal_config.base_url.rstrip("/")
+
+    def list_starts(self) -> Iterable[Request]:
+        yield self.list_request(f"{self.base}/gkmlpt/index", self.parse_index, list_key="index")
+
+    def parse_index(self, response: Response) -> Iterator[Request]:
+        try:
+            sid, tree = parse_index_config(self.list_text(response))
+        except BrokenPage as exc:
+            self.broken_list(response, exc)
+            return
+        categories = list(self.portal_config.categories) or list(leaf_categories(tree))
+        self.walk.coverage.pop("index", None)  # the index page lists no documents
+        for category in categories:
+            yield self.api_request(category, 1, sid)
+
+    def api_request(self, category: int, page: int, sid: str, per_page: int = 0) -> Request:
+        request = self.list_request(
+            f"{self.base}/gkmlpt/api/all/{category}?page={page}&sid={sid}",
+            self.parse_api,
+            list_key=f"category:{category}",
+            cb_kwargs={"category": category, "page": page, "sid": sid, "per_page": per_page},
+        )
+        # Sites that show one page answer page>=2 with 404: that is the list's end, not an error.
+        request.meta["handle_httpstatus_list"] = [404]
+        return request
+
+    def parse_api(self, response: Response, category: int, page: int, sid: str, per_page: int) -> Iterator[Request]:
+        key = f"category:{category}"
+        if response.status == 404:
+            if page == 1:
+                self.broken_list(response, BrokenPage(f"HTTP 404 for category {category}"))
+            else:
+                self.list_ended(key)
+            return
+        try:
+            payload = json.loads(self.list_text(response, expect="json"))
+        except BrokenPage as exc:
+            self.broken_list(response, exc)
+            return
+        articles = list(iter_json_articles(payload))
+        entries: list[ListEntry] = []
+        extras: dict[str, dict[str, Any]] = {}
+        for position, article in enumerate(articles):
+            url = _text(article.get("url")) or _text(article.get("post_url")) or self._post_url(article)
+            if not url:
+                continue
+            url = response.urljoin(url)
+            entries.append(ListEntry(url, _text(article.get("title")), _text(article.get("created_at")), position))
+            extras[url] = {"article": article}
+        requests, fresh = self.take_entries(entries, key, extras)
+        yield from requests
+        total = payload.get("total") if isinstance(payload, dict) else None
+        per_page = per_page or len(articles)  # the first page tells the page size
+        seen_so_far = (page - 1) * per_page + len(articles)
+        at_end = not articles or (isinstance(total, int) and seen_so_far >= total)
+        if at_end:
+            self.list_ended(key)
+        elif fresh and page < self.max_list_pages:
+            yield self.api_request(category, page + 1, sid, per_page)
+
+    def _post_url(self, article: dict[str, Any]) -> str | None:
+        try:
+            post = int(article["id"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        return f"{self.base}/gkmlpt/content/{post // 1000000}/{post // 1000}/post_{post}.html"
+
+    def detail_parts(self, response: Response, text: str, entry: ListEntry, extra: dict[str, Any]) -> DetailParts:
+        """API metadata first (it is the platform's own record), the page's labels fill gaps."""
+        page = extract_metadata(text)
+        article: dict[str, Any] = extra.get("article") or {}
+        written = article.get("date")
+        metadata = PageMetadata(
+            index_no=_text(article.get("identifier")) or page.index_no,
+            category=_text(article.get("classify_main_name")) or page.category,
+            publisher=_text(article.get("publisher")) or page.publisher,
+            written_date=(str(written) if written not in (None, "", 0) else None) or page.written_date,
+            title=_text(article.get("title")) or page.title,
+            doc_no=_text(article.get("document_number")) or page.doc_no,
+            published_date=_text(article.get("created_at")) or page.published_date,
+            keywords=_text(article.get("keywords")) or page.keywords,
+            validity=page.validity,
+            meta=page.meta,
+        )
+        body = extract_body(text, self.body_selectors)
+        if not body.strip():
+            content = detail_config_content(text)
+            if content:
+                body = extract_body(f"<html><body><div class='article-content'>{content}</div></body></html>",
+                                    self.body_selectors)
+        links = [
+            AttachmentLink(str(a.get("name") or ""), response.urljoin(str(a["url"])), str(a.get("type") or "").lower())
+            for a in article.get("attachment") or []
+            if isinstance(a, dict) and a.get("url")
+        ]
+        listed = {link.url for link in links}
+        links += [link for link in find_attachments(text, response.url) if link.url not in listed]
+        abolished = str(article.get("is_abolished") or "0") not in ("0", "", "False", "false")
+        if metadata.validity is None and abolished:
+            metadata.validity = "废止"
+        elif metadata.validity is None and str(article.get("is_expired") or "0") not in ("0", "", "False", "false"):
+            metadata.validity = "失效"
+        return DetailParts(metadata=metadata, body=body, links=links, is_abolished=abolished)
