@@ -67,8 +67,11 @@ def _ruishu_markers(text: str) -> list[str]:
 
 def detect_challenge(status: int, headers: Mapping[str, str], body: bytes) -> str | None:
     """A reason for the operator when this response is an anti-bot challenge, else None."""
-    body = body or b""
-    text = decode_page(body, _header(headers, "content-type") or None).text
+    if isinstance(body, str):  # already decoded by the caller
+        text, body = body, body.encode("utf-8")
+    else:
+        body = body or b""
+        text = decode_page(body, _header(headers, "content-type") or None).text
     cookies = _header(headers, "set-cookie").lower()
     server = _header(headers, "server").lower()
     markers = _ruishu_markers(text)

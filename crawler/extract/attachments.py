@@ -39,21 +39,27 @@ def _type_of(name: str) -> str | None:
     return match.group(1).lower() if match else None
 
 
-def _link_type(href: str, url: str, alt: str) -> tuple[str | None, str]:
-    """(type, file name) from the URL path, a ``filename=`` style parameter, or the alt text."""
+_FILE_PARAMS = ("filename", "file", "fn", "name", "showname", "realname")
+_DISPLAY_PARAMS = ("showname", "realname")
+
+
+def _link_type(url: str, alt: str) -> tuple[str | None, str]:
+    """(type, file name) from a ``filename=`` style parameter, the URL path, or the alt text."""
     parts = urlsplit(url)
+    params = [(key.lower(), value) for key, value in parse_qsl(parts.query, keep_blank_values=True)]
+    display = next((v for k, v in params if k in _DISPLAY_PARAMS and v.strip()), None)
+    for key, value in params:  # hanweb: /module/download/downfile.jsp?classid=0&filename=xxx.pdf
+        if key in _FILE_PARAMS and _type_of(value):
+            return _type_of(value), display or posixpath.basename(value)
     path_name = posixpath.basename(unquote(parts.path))
-    for key, value in parse_qsl(parts.query, keep_blank_values=True):
-        if key.lower() in ("filename", "file", "name", "fileName".lower(), "fn") and _type_of(value):
-            return _type_of(value), posixpath.basename(value)
     if _type_of(path_name):
-        return _type_of(path_name), path_name
-    for _, value in parse_qsl(parts.query):
+        return _type_of(path_name), display or path_name
+    for _, value in params:
         if _type_of(value):
-            return _type_of(value), posixpath.basename(value)
+            return _type_of(value), display or posixpath.basename(value)
     if alt and _type_of(alt):
         return _type_of(alt), alt
-    return None, path_name
+    return None, display or path_name
 
 
 def find_attachments(html: str | HtmlTree, base_url: str) -> list[AttachmentLink]:
@@ -72,7 +78,7 @@ def find_attachments(html: str | HtmlTree, base_url: str) -> list[AttachmentLink
             continue
         text = _WHITESPACE.sub(" ", anchor.text_content()).strip()
         alt = (anchor.get("title") or anchor.get("alt") or "").strip()
-        kind, file_name = _link_type(href, url, alt)
+        kind, file_name = _link_type(url, alt)
         if kind is None and "nfw-cms-attachment" in (anchor.get("class") or ""):
             kind = _type_of(text) or "bin"
         if kind is None:

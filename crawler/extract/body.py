@@ -39,10 +39,21 @@ _BLOCK_TAGS = {
     "hr", "blockquote", "pre", "center", "caption", "figure", "figcaption", "address", "fieldset", "legend",
 }
 _SKIP_TAGS = {
-    "script", "style", "noscript", "nav", "header", "footer", "form", "head", "title", "select", "option",
+    "script", "style", "noscript", "nav", "header", "footer", "head", "title", "select", "option",
     "textarea", "template", "iframe", "button", "object", "embed", "svg", "canvas", "input",
 }
 _SHARE_CLASS = re.compile(r"bdshare|share|fenxiang|jiathis", re.IGNORECASE)
+# ASP.NET portals wrap the whole page in one <form>: only small forms (search boxes) are furniture
+_SMALL_FORM_CHARS = 200
+
+
+def _is_furniture(element: etree._Element) -> bool:
+    tag = element.tag
+    if tag in _SKIP_TAGS:
+        return True
+    if tag == "form":
+        return len(_WHITESPACE.sub("", element.text_content())) < _SMALL_FORM_CHARS
+    return bool(_SHARE_CLASS.search(element.get("class") or "") or _SHARE_CLASS.search(element.get("id") or ""))
 _WHITESPACE = re.compile(r"\s+")
 _WORD = re.compile(r"\w")
 # page furniture inside a line
@@ -108,7 +119,7 @@ class _LineWriter:
                     self.inside = False
             self.add(element.tail)
             return
-        if tag in _SKIP_TAGS or _SHARE_CLASS.search(element.get("class") or "") or _SHARE_CLASS.search(element.get("id") or ""):
+        if _is_furniture(element):
             self.add(element.tail)
             return
         block = tag in _BLOCK_TAGS
@@ -139,25 +150,24 @@ def _meaningful(lines: list[str]) -> int:
 _CONTAINERS = {"div", "td", "th", "section", "article", "main", "body", "blockquote", "dd", "center"}
 
 
-def _container(element: etree._Element | None) -> etree._Element | None:
-    while element is not None and element.tag not in _CONTAINERS:
-        element = element.getparent()
-    return element
-
-
 def _densest_block(root: HtmlTree) -> etree._Element:
     """Fallback: the container whose own paragraphs carry the most text (paragraph density)."""
     scores: dict[etree._Element, int] = {}
-    for element in root.iter():
-        if not isinstance(element.tag, str) or element.tag in _SKIP_TAGS:
-            continue
-        if any(isinstance(a.tag, str) and a.tag in _SKIP_TAGS for a in element.iterancestors()):
-            continue
-        for text, owner in ((element.text, element), (element.tail, element.getparent())):
-            size = len((text or "").strip())
-            target = _container(owner)
-            if size and target is not None:
-                scores[target] = scores.get(target, 0) + size
+
+    def score(element: etree._Element, container: etree._Element | None) -> None:
+        if element.tag in _CONTAINERS:
+            container = element
+        size = len((element.text or "").strip())
+        if size and container is not None:
+            scores[container] = scores.get(container, 0) + size
+        for child in element:
+            if isinstance(child.tag, str) and not _is_furniture(child):
+                score(child, container)
+            tail = len((child.tail or "").strip())
+            if tail and container is not None:
+                scores[container] = scores.get(container, 0) + tail
+
+    score(root, None)
     if not scores:
         body = root.find("body")
         return body if body is not None else root

@@ -39,10 +39,10 @@ _LABEL_FIELD = {label: name for name, labels in LABELS.items() for label in labe
 _ALTERNATION = "|".join(
     _PAD.join(map(re.escape, label)) for label in sorted(_LABEL_FIELD, key=len, reverse=True)
 )
-_LABEL_TOKEN = re.compile(rf"^[\s\u3000]*(?P<label>{_ALTERNATION}){_PAD}(?P<colon>[:：]?){_PAD}(?P<rest>.*)$", re.DOTALL)
+_LABEL_TOKEN = re.compile(rf"^[\s\u3000]*(?P<label>{_ALTERNATION}){_PAD}(?P<colon>[:：∶︰]?){_PAD}(?P<rest>.*)$", re.DOTALL)
 # a label inside a line: known ones, or any short run of Han characters ending in a colon
-_INLINE_LABEL = re.compile(rf"(?:^|(?<=\s))(?P<label>{_ALTERNATION}|[\u4e00-\u9fff]{{2,6}}){_PAD}[:：]")
-_LABEL_LIKE = re.compile(r"^[\s\u3000]*[\u4e00-\u9fff][\u4e00-\u9fff\s\u3000]{0,9}[:：][\s\u3000]*$")
+_INLINE_LABEL = re.compile(rf"(?:^|(?<=\s))(?P<label>{_ALTERNATION}|[\u4e00-\u9fff]{{2,6}}){_PAD}[:：∶︰]")
+_LABEL_LIKE = re.compile(r"^[\s\u3000]*[\u4e00-\u9fff][\u4e00-\u9fff\s\u3000]{0,9}[:：∶︰][\s\u3000]*$")
 _NOISE = re.compile(r"【|打印|关闭|字体|分享|收藏")
 _WHITESPACE = re.compile(r"\s+")
 
@@ -97,18 +97,16 @@ def _body_elements(root: HtmlTree) -> set[etree._Element]:
 
 def _cell_is_atomic(element: etree._Element) -> bool:
     """A cell holding a nested table (gov.cn wraps its label table in one) is walked, not read whole."""
-    return not any(child.tag in ("table", "td", "dd", "tr") for child in element.iterdescendants() if isinstance(child.tag, str))
+    return next(element.iterdescendants("table", "tr", "td", "th", "dd"), None) is None
 
 
 def _cell_text(element: etree._Element) -> str:
-    parts = []
-    for node in element.iter():
-        if node is not element and isinstance(node.tag, str) and node.tag in _SKIP_TAGS:
-            continue
-        if isinstance(node.tag, str) and node.text and not (node is not element and node.tag in _SKIP_TAGS):
-            parts.append(node.text)
-        if node is not element and node.tail:
-            parts.append(node.tail)
+    """All text of a cell except scripts, styles and comments."""
+    parts = [element.text or ""] if isinstance(element.tag, str) and element.tag not in _SKIP_TAGS else []
+    for child in element:
+        if isinstance(child.tag, str) and child.tag not in _SKIP_TAGS:
+            parts.append(_cell_text(child))
+        parts.append(child.tail or "")
     return "".join(parts)
 
 

@@ -83,3 +83,8 @@ def test_safedog_block_page():
 def test_ordinary_pages_are_not_challenges(status):
     assert detect_challenge(status, {"Content-Type": "text/html"}, ("<html>" + ARTICLE).encode("utf-8")) is None
     assert detect_challenge(status, {}, b"<html><body>Not Found</body></html>") is None
+
+
+def test_decoded_text_is_accepted_too():
+    assert "瑞数" in detect_challenge(200, {}, RUISHU_CHALLENGE_412.decode("utf-8"))
+    assert detect_challenge(200, {}, RUISHU_HEAD + ARTICLE) is None

@@ -200,3 +200,14 @@ def test_real_luhe_notice_with_attachment_line_has_real_text():
 
 def test_short_body_without_pointer_is_not_attachment_only():
     assert is_attachment_only("会议定于明天上午九点召开。") is False
+
+
+def test_hanweb_showname_gives_the_name_when_the_link_has_no_text():
+    html = '<a href="/module/download/downfile.jsp?classid=0&showname=%E5%AE%9E%E6%96%BD%E6%96%B9%E6%A1%88.pdf&filename=a1b2.pdf"><img src="pdf.gif"></a>'
+    assert find_attachments(html, "http://www.zibo.gov.cn/art/2023/9/18/art_1_2.html") == [
+        AttachmentLink(
+            "实施方案.pdf",
+            "http://www.zibo.gov.cn/module/download/downfile.jsp?classid=0&showname=%E5%AE%9E%E6%96%BD%E6%96%B9%E6%A1%88.pdf&filename=a1b2.pdf",
+            "pdf",
+        )
+    ]

@@ -94,3 +94,16 @@ def test_bad_selector_and_empty_page_do_not_crash():
 def test_default_selectors_cover_every_family():
     for selector in (".article-content", "#zoom", ".TRS_Editor", ".trs_editor_view", ".TRS_UEDITOR", "#UCAP-CONTENT", ".pages_content", ".view", "#content", "article"):
         assert selector in DEFAULT_BODY_SELECTORS
+
+
+def test_page_wrapped_in_one_aspnet_form_keeps_its_body():
+    paragraph = "<p>为加快全县教育城乡一体化发展，优化教育资源配置，助力乡村振兴战略实施，制定如下工作方案。</p>"
+    html = (
+        "<html><body><form id='form1' method='post'><div class='nav'>首页</div>"
+        "<form class='search'><input name='q'><span>站内搜索</span></form>"
+        f"<div class='text'>{paragraph * 4}</div></form></body></html>"
+    )
+    body = extract_body(html, selectors=())
+    assert body.split("\n") == ["为加快全县教育城乡一体化发展，优化教育资源配置，助力乡村振兴战略实施，制定如下工作方案。"] * 4
+    assert extract_body(html, selectors=("#form1",)).endswith("制定如下工作方案。")
+    assert "站内搜索" not in extract_body(html, selectors=("#form1",))
