@@ -1,0 +1,134 @@
+"""E-mail delivery against a real SMTP server (aiosmtpd), including a real crash mid-send."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from alerts.delivery import CRASH_HOOK, deliver_pending
+from alerts.subscribers import SubscriberSpec, add_subscriber
+from storage.models import Alert, utcnow
+from tests.alerts.conftest import add_document, add_event, add_portal, add_run, make_config
+from tests.alerts.smtp_sink import SmtpSink, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _plans(db, count: int, *, digest: bool = False, monitored: bool = True) -> list[int]:
+    with db.transaction() as session:
+        add_subscriber(session, SubscriberSpec("ops", email="ops@example.org", digest=digest))
+        huilai = add_portal(session)
+        run = add_run(session, huilai, monitored=monitored)
+        return [
+            add_event(session, add_document(session, huilai, f"乡村教育振兴方案 第{i}号"), huilai, run=run).id
+            for i in range(count)
+        ]
+
+
+def _statuses(db) -> list[str]:
+    with db.transaction() as session:
+        return [a.status for a in session.scalars(select(Alert).order_by(Alert.id))]
+
+
+def test_each_alert_is_one_utf8_multipart_mail(db, smtp):
+    _plans(db, 2)
+    report = deliver_pending(db, make_config(db.url, smtp.port))
+    assert (report.sent, report.failed, report.dead) == (2, 0, 0)
+    assert _statuses(db) == ["sent", "sent"]
+    assert len(smtp.messages) == 2
+    message = smtp.messages[0]
+    assert message["Subject"] == "[eduwatch] 新文件: 乡村教育振兴方案 第0号"
+    assert message.get_content_type() == "multipart/alternative"
+    assert message["Message-ID"].startswith("<eduwatch.") and message["Message-ID"].endswith("@alerts.example>")
+    assert message["List-Unsubscribe"].startswith("<mailto:eduwatch@alerts.example?subject=unsubscribe")
+    plain = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    assert "乡村教育振兴方案 第0号" in plain and "惠来县人民政府办公室" in plain
+    assert "<h2" in html and "乡村教育振兴方案 第0号" in html
+    # a second pass has nothing left to send
+    assert deliver_pending(db, make_config(db.url, smtp.port)).sent == 0
+    assert len(smtp.messages) == 2
+
+
+def test_server_down_then_up_gets_every_alert_exactly_once(db):
+    port = free_port()
+    _plans(db, 3)
+    config = make_config(db.url, port)
+    down = deliver_pending(db, config)
+    # one attempt fails (connection refused); the rest of the lane waits for the next pass
+    assert (down.sent, down.failed, down.skipped) == (0, 1, 2)
+    with db.transaction() as session:
+        first = session.scalars(select(Alert).order_by(Alert.id)).first()
+        assert first.attempts == 1 and "cannot reach SMTP server" in first.last_error
+    sink = SmtpSink(port).start()
+    try:
+        early = deliver_pending(db, config)  # the failed one is still backing off
+        assert early.sent == 2
+        later = deliver_pending(db, config, now=utcnow() + timedelta(minutes=5))
+        assert later.sent == 1
+        assert deliver_pending(db, config, now=utcnow() + timedelta(hours=2)).sent == 0
+        ids = [m["Message-ID"] for m in sink.messages]
+        assert len(ids) == 3 and len(set(ids)) == 3
+        assert _statuses(db) == ["sent"] * 3
+    finally:
+        sink.stop()
+
+
+def test_unreachable_server_goes_dead_after_max_attempts(db):
+    _plans(db, 1)
+    config = make_config(db.url, free_port(), max_attempts=2)
+    now = utcnow()
+    assert deliver_pending(db, config, now=now).failed == 1
+    assert deliver_pending(db, config, now=now + timedelta(hours=1)).dead == 1
+    with db.transaction() as session:
+        alert = session.scalars(select(Alert)).one()
+        assert alert.status == "dead" and alert.attempts == 2
+        assert "gave up after 2 attempts" in alert.last_error
+
+
+def test_digest_is_one_mail_for_a_run(db, smtp):
+    _plans(db, 3, digest=True)
+    report = deliver_pending(db, make_config(db.url, smtp.port))
+    assert report.sent == 3 and len(smtp.messages) == 1
+    assert smtp.messages[0]["Subject"].startswith("[eduwatch] 3 条更新")
+    plain = smtp.messages[0].get_body(("plain",)).get_content()
+    assert all(f"第{i}号" in plain for i in range(3))
+
+
+def test_digest_waits_for_the_run_to_be_monitored(db, smtp):
+    _plans(db, 2, digest=True, monitored=False)
+    config = make_config(db.url, smtp.port)
+    assert deliver_pending(db, config).skipped == 2 and smtp.messages == []
+    assert deliver_pending(db, config, now=utcnow() + timedelta(hours=1)).sent == 2  # grace period over
+    assert len(smtp.messages) == 1
+
+
+def test_killed_between_send_and_mark_sends_no_duplicate_on_restart(db, smtp):
+    _plans(db, 3)
+    env = {**os.environ, CRASH_HOOK: "2", "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "tests.alerts.deliver_once", db.url, str(smtp.port)]
+    crashed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert crashed.returncode == 86, crashed.stderr  # os._exit in the hook: killed mid-pass
+    assert len(smtp.messages) == 2
+    # the first is marked; the second was accepted by the server but never marked
+    assert _statuses(db) == ["sent", "sending", "pending"]
+
+    env.pop(CRASH_HOOK)
+    restarted = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert restarted.returncode == 0, restarted.stderr
+    assert len(smtp.messages) == 3
+    assert len({m["Message-ID"] for m in smtp.messages}) == 3
+    assert _statuses(db) == ["sent", "sending", "sent"]
+
+    # once its claim expires, the unknown one is parked dead for the operator, still not resent
+    report = deliver_pending(db, make_config(db.url, smtp.port), now=utcnow() + timedelta(hours=1))
+    assert (report.unknown, report.sent) == (1, 0)
+    assert len(smtp.messages) == 3
+    with db.transaction() as session:
+        parked = session.scalars(select(Alert).where(Alert.status == "dead")).one()
+        assert parked.last_error.startswith("outcome unknown:")
