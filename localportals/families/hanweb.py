@@ -24,7 +24,7 @@ from localportals.pipeline import Request, Response
 
 DETAIL = re.compile(r"^/art/(\d{4})/(\d{1,2})/(\d{1,2})/art_(\d+)_(\d+)\.html$")
 PROXY_PATHS = ("/module/web/jpage/dataproxy.jsp", "/module/jslib/jquery/jpage/dataproxy.jsp")
-TITLE_CUT = 32
+TITLE_CUT = 24  # anchor text is cut to the column width; the title attribute is whole
 
 
 def _art_path(day: dt.date, column: int, doc_id: int) -> str:
