@@ -1,0 +1,133 @@
+"""Benchmark 4 — the store: ingest rate and dedupe lookup time at province size.
+
+200,000 sightings (about 20% reposts of an earlier notice on another portal, matched by 文号
+or fingerprint) go through ``Store.save_document`` one by one, exactly as the crawler's
+pipeline calls it: one transaction per sighting. Then identity-key lookups are timed at that
+size. SQLite runs in a temporary file; PostgreSQL in a dedicated schema ``eduwatch_bench``
+(dropped and recreated first) of EDUWATCH_TEST_DATABASE_URL, or of the local test database.
+Targets: ≥ 1,000 documents/s into SQLite; a dedupe lookup under 2 ms.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+from benchmarks.report import Report, at_least, at_most
+from benchmarks.synthetic_records import Sighting, portal_names, sightings
+from eduwatch.config import PortalConfig
+from storage.database import Database
+from storage.identity import identity_keys
+from storage.store import Store
+
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PG_SCHEMA = "eduwatch_bench"
+FULL_DOCS, QUICK_DOCS = 200_000, 2_000
+PORTALS = 200
+LOOKUPS = 2_000
+# Bound per back end so a slow store cannot eat the suite's 10-minute budget; the figure then
+# says how many documents were actually ingested.
+FULL_TIME_LIMIT, QUICK_TIME_LIMIT = 330.0, 6.0
+
+
+def postgres_url() -> str:
+    """The benchmark's PostgreSQL URL: its own schema, so test runs dropping ``public`` don't collide."""
+    base = os.environ.get("EDUWATCH_TEST_DATABASE_URL", PG_DEFAULT)
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}options=-csearch_path%3D{PG_SCHEMA}"
+
+
+def reset_postgres_schema(url: str) -> None:
+    db = Database(url, create=False)
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+            connection.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
+    finally:
+        db.dispose()
+
+
+def _portal_configs() -> list[PortalConfig]:
+    return [
+        PortalConfig(name=name, title=name, region="某省某市", platform="generic", base_url=f"https://{name}.example.gov.cn/")
+        for name in portal_names(PORTALS)
+    ]
+
+
+def ingest(store: Store, items: list[Sighting], time_limit: float) -> tuple[int, float, dict[str, int]]:
+    """Save sightings in order until done or ``time_limit``; returns (saved, seconds, outcomes)."""
+    store.sync_portals(_portal_configs())
+    runs = {name: store.start_run(name, full=True, trigger="benchmark") for name in portal_names(PORTALS)}
+    outcomes: dict[str, int] = {}
+    started = time.perf_counter()
+    saved = 0
+    for item in items:
+        result = store.save_document(item.record, runs[item.portal])
+        outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
+        saved += 1
+        if saved % 1000 == 0 and time.perf_counter() - started > time_limit:
+            break
+    return saved, time.perf_counter() - started, outcomes
+
+
+def time_lookups(store: Store, items: list[Sighting], count: int) -> list[float]:
+    """Milliseconds per dedupe lookup: the store's own key walk, each in a fresh session (no cache)."""
+    rng = random.Random(11)
+    timings = []
+    for item in rng.sample(items, min(count, len(items))):
+        keys = identity_keys(item.record)
+        with store.db.sessions() as session:
+            begun = time.perf_counter()
+            found = Store._find_by_keys(session, keys)  # the lookup save_document does for a new URL
+            timings.append((time.perf_counter() - begun) * 1000)
+        if found is None:
+            raise AssertionError(f"dedupe lookup lost a stored document: {item.record.url}")
+    return timings
+
+
+def bench_backend(report: Report, label: str, url: str, items: list[Sighting], quick: bool) -> None:
+    db = Database(url)
+    try:
+        store = Store(db)
+        saved, seconds, outcomes = ingest(store, items, QUICK_TIME_LIMIT if quick else FULL_TIME_LIMIT)
+        rate = saved / seconds
+        documents = store.document_count()
+        reposts = sum(1 for item in items[:saved] if item.repost_of is not None)
+        note = f"{saved:,} sightings ({reposts:,} reposts) -> {documents:,} documents; outcomes {outcomes}"
+        if saved < len(items):
+            note += f"; STOPPED at the {seconds:.0f} s bound before {len(items):,}"
+        report.figure(f"{label} ingest", rate, "documents/s", target="≥ 1000" if label == "sqlite" else None,
+                      check=at_least(1000) if label == "sqlite" else None, note=note)
+        expected = saved - reposts
+        if documents != expected:
+            report.note(f"dedupe: expected {expected:,} distinct documents, store holds {documents:,}")
+        timings = time_lookups(store, items[:saved], LOOKUPS)
+        timings.sort()
+        report.figure(f"{label} dedupe lookup median", statistics.median(timings), "ms", target="< 2",
+                      check=at_most(2.0), note=f"{len(timings)} lookups at {documents:,} documents")
+        report.figure(f"{label} dedupe lookup p99", timings[int(len(timings) * 0.99) - 1], "ms", target="< 2",
+                      check=at_most(2.0))
+    finally:
+        db.dispose()
+
+
+def run(report: Report, quick: bool) -> None:
+    total = QUICK_DOCS if quick else FULL_DOCS
+    items = list(sightings(total, portals=PORTALS))
+    report.note(f"{total:,} sightings over {PORTALS} portals, one save_document transaction each")
+    with tempfile.TemporaryDirectory(prefix="eduwatch-bench-store-") as tmp:
+        bench_backend(report, "sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}", items, quick)
+    url = postgres_url()
+    try:
+        reset_postgres_schema(url)
+    except Exception as error:  # no server: say so, the SQLite figures still stand
+        report.note(f"PostgreSQL skipped: {type(error).__name__}: {str(error).splitlines()[0]}")
+        return
+    report.note(f"PostgreSQL: schema {PG_SCHEMA} dropped and recreated in {url.split('?')[0].rsplit('@', 1)[-1]}")
+    bench_backend(report, "postgresql", url, items, quick)
