@@ -1,0 +1,90 @@
+"""Change events: their kinds, their one-line summaries, and how they are read back.
+
+Why a module of its own: the monitor pass writes events, and the CLI, the daemon and the
+alerts layer read them; the kinds and the JSON shape a reader sees are defined once, here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from storage.database import Database
+from storage.models import Document, Event
+
+NEW = "new"  # first seen
+REVISED = "revised"  # body or attachment text changed
+METADATA_CHANGED = "metadata_changed"  # title, 文号, dates, validity …
+ABOLISHED = "abolished"  # validity turned to 失效/废止, or is_abolished became true
+WITHDRAWN = "withdrawn"  # gone from its portal's lists and answering 404 twice
+REPOSTED = "reposted"  # a known document found on another portal
+EVENT_KINDS = (NEW, REVISED, METADATA_CHANGED, ABOLISHED, WITHDRAWN, REPOSTED)
+
+# Chinese labels of the metadata a revision compares, for summaries.
+META_LABELS = {
+    "title": "标题",
+    "doc_no": "文号",
+    "index_no": "索引号",
+    "publisher": "发布机构",
+    "written_date": "成文日期",
+    "published_date": "发布日期",
+    "validity": "有效性",
+    "is_abolished": "废止",
+}
+SUMMARY_LIMIT = 200  # characters of one event summary
+
+
+@dataclass(frozen=True)
+class EventView:
+    """An event as readers see it (CLI, JSON output): plain values, ISO datetimes."""
+
+    id: int
+    kind: str
+    document_id: int
+    at: datetime
+    is_rural_plan: bool
+    is_revert: bool
+    summary: str
+    title: str
+    portal_id: int | None
+    revision_id: int | None
+    crawl_run_id: int | None
+    details: dict[str, Any] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["at"] = self.at.isoformat()
+        return data
+
+
+def one_line(text: str, limit: int = SUMMARY_LIMIT) -> str:
+    """Summaries are single lines of bounded length, whatever the document holds."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def list_events(
+    db: Database, *, since: datetime | None = None, kind: str | None = None, limit: int | None = None
+) -> list[EventView]:
+    """Events in the order they happened, optionally from ``since`` and of one kind."""
+    query = select(Event).options(selectinload(Event.document).load_only(Document.title)).order_by(Event.at, Event.id)
+    if since is not None:
+        query = query.where(Event.at >= since)
+    if kind is not None:
+        query = query.where(Event.kind == kind)
+    if limit is not None:
+        query = query.limit(limit)
+    with db.sessions() as session:
+        return [
+            EventView(
+                id=event.id, kind=event.kind, document_id=event.document_id, at=event.at,
+                is_rural_plan=bool(event.is_rural_plan), is_revert=bool(event.is_revert),
+                summary=event.summary, title=event.document.title, portal_id=event.portal_id,
+                revision_id=event.revision_id, crawl_run_id=event.crawl_run_id, details=event.details,
+            )
+            for event in session.scalars(query)
+        ]
