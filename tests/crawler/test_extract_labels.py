@@ -197,3 +197,18 @@ def test_accepts_a_pre_parsed_tree_and_broken_input():
     assert extract_metadata(tree).index_no == "X/1"
     assert extract_metadata("") == PageMetadata()
     assert extract_metadata("<<<>>>").index_no is None
+
+
+def test_nbsp_padding_and_fullwidth_colon_in_bold_label_with_inline_value():
+    html = "<div><p><b>索&nbsp;引&nbsp;号：</b>&nbsp;000014349/2018-00222&nbsp;</p><p><strong>成文日期</strong>：2018年12月21日</p></div>"
+    meta = extract_metadata(html)
+    assert meta.index_no == "000014349/2018-00222"
+    assert meta.written_date == "2018年12月21日"
+
+
+def test_gbk_page_labels_after_decoding():
+    from crawler.decoding import decode_page
+
+    html = '<html><head><meta charset="gb2312"></head><body><table><tr><td>发布机构：</td><td>桓台县教育和体育局</td></tr></table></body></html>'
+    meta = extract_metadata(decode_page(html.encode("gbk")).text)
+    assert meta.publisher == "桓台县教育和体育局"
