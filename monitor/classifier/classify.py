@@ -123,10 +123,10 @@ def _title_genre(title: str) -> tuple[str | None, str | None]:
     plan_word = _name_is_plan(title)
     if plan_word:
         return "plan", plan_word
+    if "通知" in title[-6:]:
+        return None, "通知"
     if _first_word(title, rules.NEWS_EVENT_TITLE_WORDS):
         return None, "新闻"
-    if title.endswith("通知") or "通知" in title[-6:]:
-        return None, "通知"
     return None, None
 
 
@@ -180,13 +180,29 @@ def _metadata_evidence(doc: ClassifiableDocument) -> list[Evidence]:
 
 
 def _text_evidence(body: str, attachments: str) -> list[Evidence]:
-    """Density-weighted evidence: per phrase min(hits per 1,000 chars, cap) * weight."""
-    counts = {"body": Counter(_SUBJECT.findall(body)), "attachments": Counter(_SUBJECT.findall(attachments))}
-    kchars = max((len(body) + len(attachments)) / 1000.0, rules.MIN_KCHARS)
+    """Density-weighted evidence: per phrase min(hits per 1,000 chars, cap) * weight * spread.
+
+    spread rewards phrases found all through the text (a plan ABOUT rural schools) over the
+    same phrases packed into one paragraph of a plan about something else.
+    """
+    text = body + "\n" + attachments
+    hits = [(m.start(), m.group(0)) for m in _SUBJECT.finditer(text)]
+    if not hits:
+        return []
+    split = len(body)
+    counts = {
+        "body": Counter(phrase for pos, phrase in hits if pos < split),
+        "attachments": Counter(phrase for pos, phrase in hits if pos >= split),
+    }
+    kchars = max(len(text) / 1000.0, rules.MIN_KCHARS)
+    windows = max(1, -(-len(text) // rules.SPREAD_WINDOW))
+    covered = len({pos // rules.SPREAD_WINDOW for pos, _ in hits})
+    spread = rules.SPREAD_FLOOR + (1 - rules.SPREAD_FLOOR) * min(1.0, covered / windows)
     evidence: list[Evidence] = []
     for phrase in sorted(set(counts["body"]) | set(counts["attachments"])):
         total = counts["body"][phrase] + counts["attachments"][phrase]
-        contribution = min(total / kchars, rules.DENSITY_CAP) * rules.SUBJECT_PHRASES[phrase] * rules.BODY_FACTOR
+        density = min(total / kchars, rules.DENSITY_CAP)
+        contribution = density * rules.SUBJECT_PHRASES[phrase] * rules.BODY_FACTOR * spread
         for field in ("body", "attachments"):
             n = counts[field][phrase]
             if n:

@@ -26,6 +26,7 @@ SUBJECT_PHRASES: dict[str, float] = {
     "乡村教育": 2.5,
     "农村教育": 2.5,
     "乡镇教育": 2.0,
+    "强镇筑基": 2.5,  # Shandong's township-school programme (教育强镇筑基行动)
     # rural and township schools and kindergartens
     "乡村学校": 2.5,
     "农村学校": 2.5,
@@ -37,8 +38,9 @@ SUBJECT_PHRASES: dict[str, float] = {
     "乡镇寄宿制学校": 3.5,
     "寄宿制学校": 1.5,
     "小规模学校": 3.0,
+    "乡村小规模学校": 3.0,  # listed so that 乡村小 is not read first and 小规模学校 lost
+    "农村小规模学校": 3.0,
     "教学点": 2.0,
-    "村小": 1.5,
     "乡镇中心幼儿园": 3.0,
     "乡镇中心园": 2.5,
     "乡村幼儿园": 2.5,
@@ -86,13 +88,18 @@ DENSITY_CAP = 2.0  # hits per 1,000 characters counted at most, per phrase
 MIN_KCHARS = 1.5  # short texts are treated as at least this many thousand characters
 BODY_FACTOR = 1.0
 BODY_CAP = 12.0
+# Main subject means spread over the document, not one dense paragraph: the text is cut into
+# windows of SPREAD_WINDOW characters and the body score is scaled by
+# SPREAD_FLOOR + (1 - SPREAD_FLOOR) * (share of windows holding at least one subject phrase).
+SPREAD_WINDOW = 500
+SPREAD_FLOOR = 0.3
 
 METADATA_FACTOR = 1.0  # subject phrases in 主题词/分类/发布机构, each counted once
 METADATA_CAP = 4.0
 EDUCATION_PUBLISHER_WORDS: tuple[str, ...] = ("教育局", "教体局", "教育和体育局", "教育体育局", "教育厅", "教育委员会")
 EDUCATION_PUBLISHER_WEIGHT = 0.5
 
-SUBJECT_THRESHOLD = 9.0  # subject_score at which the main subject counts as rural education
+SUBJECT_THRESHOLD = 10.0  # subject_score at which the main subject counts as rural education
 
 # --- (b) genre ---------------------------------------------------------------------------
 
@@ -121,7 +128,7 @@ NEWS_EVENT_TITLE_WORDS: tuple[str, ...] = (
 
 # A body reproduces a plan in full when it is long, has at least this many 一、二、三、 sections
 # and at least this many distinct plan-section markers, and names a plan.
-BODY_PLAN_MIN_CHARS = 1200
+BODY_PLAN_MIN_CHARS = 600
 BODY_PLAN_MIN_SECTIONS = 3
 BODY_PLAN_MIN_MARKERS = 2
 BODY_PLAN_MARKERS: tuple[str, ...] = (
