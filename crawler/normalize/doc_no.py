@@ -17,6 +17,7 @@ _CLOSE = "]】〕)}>》"
 _YEAR_IN_BRACKETS = re.compile(rf"[{re.escape(_OPEN)}]((?:19|20)\d\d)[{re.escape(_CLOSE)}]")
 _BRACKETED_NUMBER = re.compile(r"〔(\d{4})〕第?0*(\d+)号?$")
 _YEAR_SERIAL = re.compile(r"((?:19|20)\d\d)年第?0*(\d+)号?$")
+_ORDER = re.compile(r"令第?0*(\d+)号?$")  # 国务院令第708号, 教育部令第50号
 _GENERIC_PREFIXES = ("公告", "通告", "公示", "通知", "令", "第", "号", "文号", "发文字号")
 
 
@@ -38,12 +39,15 @@ def normalize_doc_no(raw: str | None) -> str | None:
     match = _YEAR_SERIAL.search(value)
     if match:
         return f"{value[:match.start()]}{match.group(1)}年第{int(match.group(2))}号"
+    match = _ORDER.search(value)
+    if match and match.start() > 0:
+        return f"{value[:match.start()]}令第{int(match.group(1))}号"
     return value
 
 
 def _issuer_prefix(doc_no: str) -> str:
     """The text before the year: the 机关代字, or a generic word, or nothing."""
-    match = _BRACKETED_NUMBER.search(doc_no) or _YEAR_SERIAL.search(doc_no)
+    match = _BRACKETED_NUMBER.search(doc_no) or _YEAR_SERIAL.search(doc_no) or _ORDER.search(doc_no)
     return doc_no[: match.start()] if match else ""
 
 

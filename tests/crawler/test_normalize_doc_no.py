@@ -29,6 +29,8 @@ from crawler.normalize.doc_no import doc_no_identifies_issuer, normalize_doc_no
         ("国家税务总局公告2026年第5号", "国家税务总局公告2026年第5号"),
         ("2026年第5号", "2026年第5号"),
         ("2026年第5", "2026年第5号"),
+        ("国务院令第０７０８号", "国务院令第708号"),
+        ("教育部令 第50", "教育部令第50号"),
     ],
 )
 def test_canonical_form(raw, expected):
@@ -63,6 +65,8 @@ def test_truncated_body_text_is_not_repaired_into_a_guess():
         ("龙教[2022]12", True),
         ("国家税务总局公告2026年第5号", True),
         ("2026年第5号", False),
+        ("国务院令第708号", True),
+        ("令第5号", False),
         ("公告2026年第5号", False),
         ("〔2023〕5号", False),
         ("", False),
