@@ -147,7 +147,7 @@ def attachment_text(data: bytes, type: str) -> str:
     if kind == "docx":
         return _docx_text(data)
     if kind == "pdf":
-        if not data.lstrip()[:5] == b"%PDF-":
+        if b"%PDF-" not in data[:1024]:  # readers allow junk before the header
             raise AttachmentError("not a valid .pdf file (no %PDF header)")
         return _pdf_text(data)
     if kind == "txt":

@@ -137,6 +137,10 @@ def test_pdf_all_pages():
     assert text == "Rural education plan\nPage two text"
 
 
+def test_pdf_with_junk_before_the_header():
+    assert attachment_text(b"\r\n\xef\xbb\xbf" + minimal_pdf("Shifted"), "pdf") == "Shifted"
+
+
 def test_encrypted_pdf():
     writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(minimal_pdf("secret"))))
     writer.encrypt(user_password="pw", owner_password="owner", algorithm="RC4-128")
