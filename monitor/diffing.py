@@ -119,11 +119,15 @@ class TextDiff:
                 spans.append(span)
         result: list[Change] = []
         for old_start, old_end, new_start, new_end, old_edit, old_edit_end, new_edit, new_edit_end in spans:
+            location, label_end = self._location(new_edit)
+            if new_start < label_end <= new_edit:  # a clause never repeats its own heading label
+                old_start += label_end - new_start
+                new_start = label_end
             old = _window(self.old, old_start, old_edit, old_edit_end, old_end)
             new = _window(self.new, new_start, new_edit, new_edit_end, new_end)
             if old == new:  # only punctuation or line breaks changed
                 continue
-            result.append(Change(self._location(new_start), old, new))
+            result.append(Change(location, old, new))
         return result
 
     def summary(self) -> str:
@@ -183,18 +187,18 @@ class TextDiff:
     def _headings(self) -> list[Heading]:
         return find_headings(self.new)
 
-    def _location(self, offset: int) -> str:
-        """The heading path above ``offset`` in the new text, outermost first."""
+    def _location(self, offset: int) -> tuple[str, int]:
+        """The heading path above ``offset`` in the new text, and where the innermost label ends."""
         headings = self._headings
         stop = bisect.bisect_right([h.offset for h in headings], offset)
         path: list[Heading] = []
         for heading in headings[:stop]:
-            if heading.offset <= offset < heading.end:
-                break  # the edit is inside this heading's own label
             while path and path[-1].level >= heading.level:
                 path.pop()
+            if heading.offset <= offset < heading.end:
+                break  # the edit is inside this heading's own label: only its parents locate it
             path.append(heading)
-        return "".join(h.label for h in path)
+        return "".join(h.label for h in path), (path[-1].end if path else 0)
 
     def _render(self, context: int | None, piece, gap: str) -> str:  # type: ignore[no-untyped-def]
         if context is None:
@@ -243,6 +247,8 @@ def find_headings(text: str) -> list[Heading]:
             if match:
                 title_end = _HEADING_END.search(stripped, match.end())
                 end = title_end.start() if title_end else len(stripped)
+                if stripped.startswith("第") and match.group().endswith("条"):
+                    end = match.end()  # an article's text is content, not a title
                 label = stripped[:end]
                 if len(label) - match.end() > MAX_LABEL:
                     label = label[: match.end() + MAX_LABEL] + "…"
