@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from scrapy.crawler import CrawlerProcess
@@ -42,17 +43,23 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--trigger", default="manual", choices=("manual", "schedule", "worker"))
     parser.add_argument("--run-id", action="append", default=[], metavar="PORTAL=ID",
                         help="record into this already started run")
+    parser.add_argument("--items-dir", default=None, metavar="DIR",
+                        help="also write each portal's extracted records to DIR/PORTAL.jsonl (what the spiders saw)")
     parser.add_argument("--log-level", default=os.environ.get("EDUWATCH_CRAWL_LOG_LEVEL", "WARNING"))
     return parser.parse_args(argv)
 
 
-def scrapy_settings(config: Config, config_path: str | None, log_level: str) -> Settings:
+def scrapy_settings(config: Config, config_path: str | None, log_level: str, items_dir: str | None = None) -> Settings:
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.setdict(settings_for_config(config), priority="project")
     settings.set("EDUWATCH_CONFIG", config_path, priority="project")
     settings.set("LOG_LEVEL", log_level.upper(), priority="project")
     settings.set("LOG_INSTALL_ROOT_HANDLER", True, priority="project")
+    if items_dir:  # one file per portal: concurrent spiders never share a file
+        uri = str(Path(items_dir).resolve() / "%(portal)s.jsonl")
+        settings.set("FEEDS", {uri: {"format": "jsonlines", "encoding": "utf-8", "overwrite": True}},
+                     priority="project")
     return settings
 
 
@@ -70,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     db = Database(config.database.url)
     store = Store(db)
     store.sync_portals(portals)
-    process = CrawlerProcess(scrapy_settings(config, args.config, args.log_level))
+    process = CrawlerProcess(scrapy_settings(config, args.config, args.log_level, args.items_dir))
     logging.getLogger("scrapy").setLevel(args.log_level.upper())
     crawlers = []
     failures: dict[str, str] = {}
