@@ -7,9 +7,10 @@ Every string that may contain a URL (exception texts from httpx included) passes
 
 from __future__ import annotations
 
+import logging
 import re
 
-_KEY = re.compile(r"(key=)([^&\s'\"#]+)", re.IGNORECASE)
+_KEY = re.compile(r"(key=)([\w\-.~%*+/=]+)", re.IGNORECASE)
 
 
 def mask_key(key: str) -> str:
@@ -18,8 +19,30 @@ def mask_key(key: str) -> str:
 
 def redact(text: str) -> str:
     """``...send?key=0123-abcd`` -> ``...send?key=****abcd`` wherever it occurs in ``text``."""
-    return _KEY.sub(lambda m: m.group(1) + mask_key(m.group(2)), text)
+    return _KEY.sub(lambda m: m.group(1) + (m.group(2) if m.group(2).startswith("****") else mask_key(m.group(2))), text)
 
 
 def mask_webhook(url: str | None) -> str:
     return redact(url) if url else ""
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites log records so that no webhook key reaches a handler.
+
+    httpx logs every request URL at INFO ("HTTP Request: POST …?key=…"); this filter is
+    installed on the ``httpx`` and ``httpcore`` loggers by :func:`install_log_redaction`.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "key=" in message.lower():
+            record.msg = redact(message)
+            record.args = ()
+        return True
+
+
+def install_log_redaction() -> None:
+    for name in ("httpx", "httpcore"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+            logger.addFilter(RedactingFilter())

@@ -16,6 +16,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from alerts.redact import install_log_redaction
+
+install_log_redaction()  # httpx logs request URLs, and a webhook URL carries its key
+
 MARKDOWN_LIMIT = 4096
 PIECE_BYTES = 1024
 MIN_LIMIT = PIECE_BYTES + 64  # never pack smaller than one piece plus its mark
