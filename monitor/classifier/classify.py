@@ -147,7 +147,7 @@ def _genre(title: str, doc: ClassifiableDocument) -> tuple[str, Evidence]:
     genre, word = _title_genre(title)
     if genre is not None:
         return genre, Evidence("title", f"genre:{word}", 0.0)
-    full_text = doc.body + "\n" + doc.attachments_text
+    full_text = (doc.body or "") + "\n" + (doc.attachments_text or "")
     if _body_reproduces_plan(full_text):
         kind = "notice-reproducing-plan" if word == "通知" else "news-reproducing-plan"
         return kind, Evidence("body", "genre:正文为完整方案", 0.0)
@@ -219,13 +219,23 @@ def _capped(evidence: list[Evidence], cap: float) -> list[Evidence]:
     return [Evidence(e.field, e.phrase, round(e.weight * factor, 4), e.count) for e in evidence]
 
 
+def _check_text_fields(doc: ClassifiableDocument) -> None:
+    """A wrong type is a caller's bug: say which field, instead of failing deep in a regex."""
+    for name in ("title", "body", "doc_no", "category", "keywords", "publisher", "attachments_text"):
+        value = getattr(doc, name)
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"ClassifiableDocument.{name} must be str or None, got {type(value).__name__}")
+
+
 def classify(doc: ClassifiableDocument) -> Classification:
     """Score the subject, read the genre, and combine them; deterministic and offline."""
+    _check_text_fields(doc)
+    raw_body = doc.body or ""
     title = _compact(doc.title)
-    body = _compact(doc.body)
+    body = _compact(raw_body)
     attachments = _compact(doc.attachments_text)
     if not title:  # copy sites and broken pages: the first short line of the body stands in
-        title = next((line.strip() for line in doc.body.splitlines() if 0 < len(line.strip()) <= 80), "")
+        title = next((line.strip() for line in raw_body.splitlines() if 0 < len(line.strip()) <= 80), "")
         title = _compact(title)
 
     subject = _title_evidence(title) + _metadata_evidence(doc) + _text_evidence(body, attachments)

@@ -115,7 +115,7 @@ ISSUING_VERBS: tuple[str, ...] = ("印发", "转发", "下发", "颁发", "发�
 # Strong negatives in the title: the page is not a plan whatever its subject.
 # Order matters only for the label reported; each maps to the genre tag "not-plan:<word>".
 NOT_PLAN_TITLE_WORDS: tuple[str, ...] = (
-    "公示", "公告", "招标", "中标", "成交", "采购", "磋商", "比选", "询价",
+    "招标", "中标", "成交", "采购", "磋商", "比选", "询价", "公示", "公告",
     "总结", "报告", "解读", "答记者问", "一图读懂", "图解", "问答",
     "招聘", "遴选", "选调", "简章", "名单", "结果", "通报", "述职", "情况说明",
 )
