@@ -78,6 +78,7 @@ def filler_docs(county: str, unit: str, count: int, start_id: int, first_date: d
     """``count`` non-education notices, oldest first, ids rising with dates as on real CMSs."""
     rng = random.Random(seed)
     docs: list[Doc] = []
+    used: set[str] = set()
     day, doc_id = first_date, start_id
     for i in range(count):
         title_t, category, body_t = FILLERS[(seed + i) % len(FILLERS)]
@@ -85,9 +86,13 @@ def filler_docs(county: str, unit: str, count: int, start_id: int, first_date: d
         month2 = min(day.month + 2, 12)
         values = dict(county=county, unit=unit, year=day.year, month=day.month, month2=month2, n=n,
                       road=rng.choice(ROADS), town=rng.choice(TOWNS))
+        title = title_t.format(**values)
+        if title in used:  # a recurring notice: real sites number the batches
+            title += f"（第{i // len(FILLERS) + 1}批）"
+        used.add(title)
         index_no = f"{index_prefix}/{day.year}-{(i * 7 + seed) % 800 + 100:05d}" if index_prefix else ""
         docs.append(Doc(
-            id=doc_id, title=title_t.format(**values), body=body_t.format(**values), published_date=day,
+            id=doc_id, title=title, body=body_t.format(**values), published_date=day,
             written_date=day - dt.timedelta(days=rng.randint(0, 4)), index_no=index_no, publisher=unit,
             category=category, validity="有效" if i % 3 == 0 else None,
         ))
