@@ -1,0 +1,126 @@
+"""Classifier quality and speed: precision, recall and confusion on the labelled corpus, time per
+document, and the time for one synthetic 100,000-character plan.
+
+Run ``python -m benchmarks.classifier_quality [--quick]``; it also has ``run(report, quick)`` so
+the benchmark runner can include it. It prints figures and never asserts (the corpus thresholds
+are asserted by tests/monitor/test_classifier.py). The corpus is tests/monitor/corpus/; seed
+bodies are read from ../shared/seeds when present, otherwise from the corpus copies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.report import Report, at_least, at_most
+from monitor.classifier import RULES_VERSION, ClassifiableDocument, classify
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO / "tests" / "monitor" / "corpus"
+SEEDS = REPO / ".." / "shared" / "seeds"
+FIELDS = ("title", "body", "doc_no", "category", "keywords", "publisher", "attachments_text")
+PLAN_CHARS = 100_000
+
+
+def load_corpus() -> list[tuple[str, bool, ClassifiableDocument]]:
+    """(id, label, document) for every corpus file."""
+    items = []
+    for path in sorted(CORPUS.glob("*.json")):
+        entry = json.loads(path.read_text(encoding="utf-8"))
+        seed_file = entry.get("seed_file")
+        if seed_file and (SEEDS / seed_file).is_file():
+            entry["body"] = (SEEDS / seed_file).read_text(encoding="utf-8").strip("\n")
+        values = {name: entry.get(name) for name in FIELDS}
+        values["attachments_text"] = values["attachments_text"] or ""
+        items.append((entry["id"], bool(entry["label"]), ClassifiableDocument(**values)))
+    if not items:
+        raise FileNotFoundError(f"no corpus documents in {CORPUS}")
+    return items
+
+
+def synthetic_plan(corpus: list[tuple[str, bool, ClassifiableDocument]], chars: int = PLAN_CHARS) -> ClassifiableDocument:
+    """A 100,000-character plan: the positive bodies, numbered as sections, until long enough."""
+    bodies = [doc.body + "\n" + doc.attachments_text for _, label, doc in corpus if label]
+    parts: list[str] = []
+    total = 0
+    number = 0
+    while total < chars:
+        for body in bodies:
+            number += 1
+            part = f"第{number}部分\n{body}\n"
+            parts.append(part)
+            total += len(part)
+    body = "".join(parts)[:chars]
+    return ClassifiableDocument(title="关于印发《某县乡村教育振兴三年行动方案（汇编）》的通知", body=body)
+
+
+def _timed(function, repeats: int) -> list[float]:
+    times = []
+    for _ in range(repeats):
+        begun = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - begun)
+    return times
+
+
+def run(report: Report, quick: bool) -> None:
+    corpus = load_corpus()
+    repeats = 3 if quick else 20
+    report.note(f"rules {RULES_VERSION}; corpus {len(corpus)} documents "
+                f"({sum(label for _, label, _ in corpus)} positive); timings best of {repeats} runs")
+
+    tp = fp = tn = fn = 0
+    wrong: list[str] = []
+    per_document: list[float] = []
+    for doc_id, label, document in corpus:
+        predicted = classify(document).is_rural_plan
+        tp += predicted and label
+        fp += predicted and not label
+        tn += (not predicted) and not label
+        fn += (not predicted) and label
+        if predicted != label:
+            wrong.append(f"{doc_id} (label {label}, predicted {predicted})")
+        per_document.append(min(_timed(lambda: classify(document), repeats)))
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    report.figure("precision", precision, "", target="≥ 0.95", check=at_least(0.95))
+    report.figure("recall", recall, "", target="≥ 0.95", check=at_least(0.95))
+    report.note(f"confusion: TP {tp}  FP {fp}  TN {tn}  FN {fn}")
+    for line in wrong:
+        report.note(f"misclassified: {line}")
+    report.figure("mean time per corpus document", statistics.fmean(per_document) * 1000, "ms")
+    report.figure("max time per corpus document", max(per_document) * 1000, "ms",
+                  note=f"longest document {max(len(d.body) + len(d.attachments_text) for _, _, d in corpus):,} chars")
+
+    plan = synthetic_plan(corpus)
+    times = _timed(lambda: classify(plan), repeats * 3)
+    result = classify(plan)
+    report.figure("classify 100,000-character plan (best)", min(times) * 1000, "ms", target="< 50", check=at_most(50))
+    report.figure("classify 100,000-character plan (mean)", statistics.fmean(times) * 1000, "ms",
+                  target="< 50", check=at_most(50),
+                  note=f"{len(plan.body):,} chars, is_rural_plan={result.is_rural_plan}, genre={result.genre}")
+
+    # The slowest path: no genre in the title, so the body's structure is read, on one long line.
+    news = ClassifiableDocument(title="我县乡村教育振兴新举措", body=plan.body.replace("\n", " "))
+    times = _timed(lambda: classify(news), repeats * 3)
+    result = classify(news)
+    report.figure("classify 100,000-character news page, one line (mean)", statistics.fmean(times) * 1000, "ms",
+                  target="< 50", check=at_most(50), note=f"genre={result.genre}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.classifier_quality", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer timing repeats")
+    args = parser.parse_args(argv)
+    report = Report(quick=args.quick)
+    report.current = "classifier_quality"
+    run(report, quick=args.quick)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
