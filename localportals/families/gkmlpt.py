@@ -203,7 +203,7 @@ class Gkmlpt:
             "<!DOCTYPE html>\n<html>\n" + chrome.head(site, doc.title, doc.category, doc) + "<body>\n"
             + chrome.header(site) + chrome.breadcrumb("政府信息公开目录")
             + '<div class="content">\n' + table
-            + f'<div class="article-title"><h1 class="title document-number">{esc(doc.title)}</h1>\n'
+            + f'<div class="article-title"><h1 class="title">{esc(doc.title)}</h1>\n'
             f'<div class="date-row"><span>发布日期：{doc.published_date.isoformat()}</span> '
             f'<span class="views">浏览次数：{chrome.views_text(site, doc)}</span></div></div>\n'
             '<div class="print-tools">【<a href="javascript:window.print()">打印</a>】 【字体：大 中 小】</div>\n'
