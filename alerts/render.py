@@ -29,7 +29,10 @@ KIND_LABELS = {
     "reposted": "转载 Reposted",
 }
 DIGEST_EXCERPT = 400  # characters of body per notice in a digest
-SINGLE_BODY_LIMIT = 30_000  # characters of body in a one-notice message
+SINGLE_BODY_LIMIT = 30_000  # characters of body in a one-notice e-mail
+# characters of body in a one-notice WeCom message: a 5,000-character plan goes whole (in
+# parts); a 30,000-character one would eat a robot's whole minute (20 messages), so it is cut.
+WECOM_BODY_LIMIT = 6_000
 
 
 @dataclass
@@ -131,10 +134,10 @@ def _evidence_lines(notice: Notice) -> list[str]:
     return lines
 
 
-def _body_text(notice: Notice, digest: bool) -> str:
+def _body_text(notice: Notice, digest: bool, limit: int = SINGLE_BODY_LIMIT) -> str:
     body = notice.body.strip()
-    limit = DIGEST_EXCERPT if digest else SINGLE_BODY_LIMIT
-    return body if len(body) <= limit else body[:limit].rstrip() + " …"
+    limit = DIGEST_EXCERPT if digest else limit
+    return body if len(body) <= limit else body[:limit].rstrip() + " …(全文见原文链接 full text at the source)"
 
 
 class _DiffSanitizer(HTMLParser):
@@ -356,7 +359,7 @@ def render_wecom(notices: Sequence[Notice]) -> str:
         why = notice.reasons + [line for line in _evidence_lines(notice)[:5]]
         if why:
             lines.append(f'<font color="comment">命中: {_md("; ".join(why))}</font>')
-        body = _body_text(notice, digest)
+        body = _body_text(notice, digest, WECOM_BODY_LIMIT)
         if body:
             lines.append("")
             lines += [_md(line.strip()) for line in body.splitlines() if line.strip()]
