@@ -200,7 +200,7 @@ class Store:
             outcome = "new"
         else:
             outcome = "unchanged" if source else "new_source"
-        authoritative = outcome == "new" or self._is_primary(document, record.url)
+        authoritative = outcome == "new" or self._is_primary(session, document, record)
         old_hash = document.content_hash
         self._apply(document, record, authoritative)
         document.last_seen = now
@@ -230,9 +230,22 @@ class Store:
         return None
 
     @staticmethod
-    def _is_primary(document: Document, url: str) -> bool:
-        """The first source is the document's own; later ones are reposts and only fill gaps."""
-        return bool(document.sources) and document.sources[0].url == url
+    def _is_primary(session: Session, document: Document, record: DocumentRecord) -> bool:
+        """Whether ``record`` speaks for the document, rather than only filling gaps as a repost.
+
+        The issuer's own portal speaks for it: the source whose portal title shares the
+        longest prefix with the publisher (惠来县人民政府 for 惠来县人民政府办公室), the first
+        seen on a tie. A city site that reposted the notice first is displaced once the
+        county's own page is crawled.
+        """
+        publisher = record.publisher or document.publisher or ""
+        incoming = session.scalar(select(Portal.title).where(Portal.name == record.portal)) or ""
+        best_url, best = None, -1
+        for source in document.sources:
+            affinity = _common_prefix(source.portal.title, publisher)
+            if affinity > best:
+                best_url, best = source.url, affinity
+        return record.url == best_url or _common_prefix(incoming, publisher) > best
 
     @staticmethod
     def _apply(document: Document, record: DocumentRecord, authoritative: bool) -> None:
@@ -288,6 +301,15 @@ def _replace_attachments(document: Document, record: DocumentRecord) -> None:
         row.text, row.error = incoming.text, incoming.error
         if url not in existing:
             document.attachments.append(row)
+
+
+def _common_prefix(a: str, b: str) -> int:
+    length = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        length += 1
+    return length
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "monitor.cli.events",
     "monitor.cli.alerts",
     "monitor.cli.daemon",
+    "monitor.cli.demo",
 )
 
 

@@ -66,7 +66,13 @@ def cmd_crawl(args: argparse.Namespace, context: CliContext) -> int:
     for name in names:
         config.portal(name)  # unknown names fail here, with exit 2, before anything runs
     Store(context.db).sync_portals(config.portals)
-    summaries = crawl_and_monitor(context, names, full=args.full, wait=not args.no_wait)
+    from monitor.jobs import PortalBusy
+
+    try:
+        summaries = crawl_and_monitor(context, names, full=args.full, wait=not args.no_wait)
+    except PortalBusy as busy:
+        print(f"eduwatch: {busy}", file=sys.stderr)
+        return 1
     print_summaries(summaries)
     return 0 if summaries and all(s.status == "ok" for s in summaries) else 1
 

@@ -174,3 +174,22 @@ def test_finish_run_records_errors_and_status(store: Store, db: Database) -> Non
         row = session.get_one(CrawlRun, run)
         assert row.error_log == [{"url": "http://www.huilai.gov.cn/gkmlpt/index", "reason": "HTTP 412"}]
         assert row.finished_at is not None
+
+
+def test_the_issuers_own_portal_speaks_for_the_document(db: Database) -> None:
+    """A city site that reposted first is displaced by the county's own page once it is crawled."""
+    store = Store(db)
+    store.sync_portals([
+        PortalConfig(name="jieyang", title="揭阳市人民政府", region="广东省揭阳市", platform="gkmlpt", base_url="http://j.gov.cn"),
+        PortalConfig(name="huilai", title="惠来县人民政府", region="广东省揭阳市惠来县", platform="gkmlpt", base_url="http://h.gov.cn"),
+    ])
+    repost = huilai(portal="jieyang", url="http://www.jieyang.gov.cn/p/1.html", site="www.jieyang.gov.cn",
+                    index_no="11445200/2023-09999", published_date=date(2023, 11, 14), body="转载正文")
+    store.save_document(repost, store.start_run("jieyang", full=False))
+    store.save_document(huilai(), store.start_run("huilai", full=False))
+    store.save_document(repost, store.start_run("jieyang", full=False))  # the repost again: fills gaps only
+    with db.sessions() as session:
+        document = session.scalars(select(Document)).one()
+        assert document.published_date == date(2023, 11, 10)
+        assert document.body.startswith("各镇人民政府")
+        assert document.index_no == "114452240070359782/2023-00093"
