@@ -86,7 +86,9 @@ class CrawlProcess:
         limits: CrawlLimits = CrawlLimits(),
         progress: Progress | None = None,
         extra_args: Sequence[str] = (),
+        module: str = "crawler.run",
     ) -> None:
+        self.module = module
         self.db, self.config, self.config_path = db, config, config_path
         self.portals = list(dict.fromkeys(portals))
         self.full, self.trigger, self.limits = full, trigger, limits
@@ -96,7 +98,7 @@ class CrawlProcess:
         self.proc: subprocess.Popen[str] | None = None
 
     def command(self, run_ids: dict[str, int]) -> list[str]:
-        cmd = [sys.executable, "-m", "monitor.jobs"]
+        cmd = [sys.executable, "-m", "monitor.jobs", "--module", self.module]
         if self.limits.memory_mb:
             cmd += ["--memory-mb", str(self.limits.memory_mb)]
         cmd += ["--"]
@@ -281,6 +283,7 @@ def crawl_portals_locked(
     stop: threading.Event | None = None,
     db: Database | None = None,
     extra_args: Sequence[str] = (),
+    module: str = "crawler.run",
 ) -> list[RunSummary]:
     """Crawl ``portals`` in one child process while holding their per-portal leases.
 
@@ -301,7 +304,7 @@ def crawl_portals_locked(
             child = CrawlProcess(
                 database, config, config_path, portals, full=full, trigger=trigger,
                 limits=limits or CrawlLimits(memory_mb=config.daemon.crawl_memory_mb), progress=progress,
-                extra_args=extra_args,
+                extra_args=extra_args, module=module,
             )
             return child.run(stop=stop)
     finally:
@@ -400,6 +403,7 @@ def _die_with_parent() -> None:
 def child_main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m monitor.jobs")
     parser.add_argument("--memory-mb", type=int, default=0)
+    parser.add_argument("--module", default="crawler.run", choices=("crawler.run", "crawler.distributed_recrawl"))
     parser.add_argument("rest", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     rest = args.rest[1:] if args.rest[:1] == ["--"] else args.rest
@@ -409,9 +413,9 @@ def child_main(argv: Sequence[str] | None = None) -> int:
     _die_with_parent()
     import runpy
 
-    sys.argv = ["crawler.run", *rest]
+    sys.argv = [args.module, *rest]
     try:
-        runpy.run_module("crawler.run", run_name="__main__", alter_sys=True)
+        runpy.run_module(args.module, run_name="__main__", alter_sys=True)
     except SystemExit as exc:
         return int(exc.code or 0) if not isinstance(exc.code, str) else 1
     except MemoryError:
