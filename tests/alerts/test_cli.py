@@ -1,0 +1,104 @@
+"""``eduwatch alerts | notify | subscribers`` through the real command line entry point."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from monitor.cli import main
+from storage.database import Database
+from tests.alerts.conftest import add_document, add_event, add_portal
+
+
+@pytest.fixture
+def setup(tmp_path: Path, smtp, wecom):
+    db_url = f"sqlite:///{tmp_path / 'cli.db'}"
+    config = tmp_path / "eduwatch.toml"
+    config.write_text(
+        f"""
+[database]
+url = "{db_url}"
+[alerts.email]
+host = "127.0.0.1"
+port = {smtp.port}
+from = "eduwatch@alerts.example"
+[[subscribers]]
+name = "team"
+email = "team@example.org"
+wecom_webhook = "{wecom.url('alpha-key-0001')}"
+regions = ["广东省"]
+""",
+        encoding="utf-8",
+    )
+    return str(config), db_url
+
+
+def _run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _add_plan(db_url: str) -> None:
+    db = Database(db_url)
+    with db.transaction() as session:
+        portal = add_portal(session)
+        add_event(session, add_document(session, portal), portal)
+    db.dispose()
+
+
+def test_subscribers_add_list_remove(setup, capsys):
+    config, _ = setup
+    code, out, _ = _run(capsys, "--config", config, "subscribers", "add", "li", "--email", "li@example.org",
+                        "--keyword", "学前教育", "--event", "new_plan", "--event", "plan_revised", "--digest")
+    assert code == 0
+    code, out, _ = _run(capsys, "--config", config, "subscribers", "list", "--json")
+    views = {v["name"]: v for v in json.loads(out)}
+    assert views["li"]["events"] == ["new_plan", "plan_revised"] and views["li"]["digest"] is True
+    assert views["team"]["origin"] == "config"
+    assert views["team"]["wecom_webhook"].endswith("key=****0001")
+    assert "alpha-key-0001" not in out
+    assert _run(capsys, "--config", config, "subscribers", "remove", "team")[0] == 2  # config-owned
+    assert _run(capsys, "--config", config, "subscribers", "remove", "li")[0] == 0
+    code, out, _ = _run(capsys, "--config", config, "subscribers", "list")
+    assert "li@example.org" not in out and "team@example.org" in out
+
+
+def test_notify_dry_run_then_send_and_list(setup, capsys, smtp, wecom):
+    config, db_url = setup
+    _run(capsys, "--config", config, "subscribers", "list")  # syncs config subscribers into the database
+    _add_plan(db_url)
+    code, out, _ = _run(capsys, "--config", config, "notify", "--dry-run")
+    assert code == 0 and "email to team@example.org" in out and "wecom to" in out and "key=****0001" in out
+    assert "alpha-key-0001" not in out
+    assert smtp.messages == [] and wecom.accepted == []
+
+    code, out, _ = _run(capsys, "--config", config, "notify")
+    assert code == 0 and out.startswith("sent 2,")
+    assert len(smtp.messages) == 1 and len(wecom.accepted) == 1
+
+    code, out, _ = _run(capsys, "--config", config, "alerts", "--json")
+    items = json.loads(out)["alerts"]
+    assert {(i["subscriber"], i["channel"], i["status"], i["attempts"]) for i in items} == {
+        ("team", "email", "sent", 1), ("team", "wecom", "sent", 1)}
+    for key in ("id", "event_id", "subscriber", "channel", "status", "attempts", "last_error", "sent_at"):
+        assert all(key in i for i in items)
+
+
+def test_broken_webhook_is_shown_and_retry_requeues(setup, capsys, wecom):
+    config, db_url = setup
+    wecom.keys.discard("alpha-key-0001")  # the robot was deleted: 93000
+    _run(capsys, "--config", config, "subscribers", "list")
+    _add_plan(db_url)
+    code, out, _ = _run(capsys, "--config", config, "notify")
+    assert code == 1
+    code, out, err = _run(capsys, "--config", config, "alerts", "--status", "dead")
+    assert "WeCom webhook of subscriber team is wrong" in err and "93000" in out + err
+    assert "alpha-key-0001" not in out + err
+    wecom.keys.add("alpha-key-0001")  # fixed by the operator
+    code, out, _ = _run(capsys, "--config", config, "alerts", "retry", "--dead")
+    assert code == 0 and out.startswith("1 alert(s) queued again")
+    code, out, _ = _run(capsys, "--config", config, "notify")
+    assert code == 0 and len(wecom.accepted) == 1
