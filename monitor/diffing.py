@@ -43,6 +43,8 @@ _HEADINGS: tuple[tuple[int, re.Pattern[str]], ...] = (
     (3, re.compile(rf"^(?:第[{_NUMERAL}\d]+条|\d{{1,2}}[.．、](?!\d))")),
     (4, re.compile(r"^(?:[（(]\d{1,2}[）)]|[①-⑳])")),
 )
+# The header monitor.revisions puts before each attachment's text: a new top of the outline.
+_ATTACHMENT = re.compile(r"^【附件：(.+)】$")
 _HEADING_END = re.compile(r"[。；;：:！!？?]")
 
 
@@ -236,12 +238,17 @@ class TextDiff:
 
 
 def find_headings(text: str) -> list[Heading]:
-    """Section headings at line starts: 第X部分/一、/（一）/第X条/1./（1）."""
+    """Section headings at line starts: 第X部分/一、/（一）/第X条/1./（1）, and attachment headers."""
     headings: list[Heading] = []
     offset = 0
     for line in text.split("\n"):
         stripped = line.lstrip()
         indent = len(line) - len(stripped)
+        attachment = _ATTACHMENT.match(stripped)
+        if attachment:
+            headings.append(Heading(offset, offset + len(line), -1, attachment.group(1)))
+            offset += len(line) + 1
+            continue
         for level, pattern in _HEADINGS:
             match = pattern.match(stripped)
             if match:
