@@ -70,11 +70,13 @@ _PLAN_WORD_AT_END = re.compile(
     "(?:" + "|".join(re.escape(w) for w in sorted(rules.PLAN_WORDS, key=len, reverse=True)) + ")$"
 )
 _PLAN_WORD_ANYWHERE = _alternation(rules.PLAN_WORDS)
-# Dates, 试行, 征求意见稿, closing quotes and brackets that may follow the plan word.
-_TITLE_TAIL = re.compile(r"(?:[（(〔\[【][^（）()〔〕\[\]【】]{0,24}[）)〕\]】]|[》」』\"”'’。.：:\-—_]|的?通知)+$")
-_ISSUING = re.compile(
-    "(?:" + "|".join(rules.ISSUING_VERBS) + r")(?P<name>.+?)(?:的)?(?:通知|决定)$"
+# Dates, 试行, 征求意见稿, a 〔文号〕, closing quotes and punctuation that may end a title.
+_BRACKETS_AT_END = re.compile(
+    r"(?:[（(][^（）()]{0,40}[）)]|〔[^〔〕]{0,20}〕|【[^【】]{0,20}】|\[[^\[\]]{0,20}\]"
+    r"|[》」』\"”'’。.：:\-—_])+$"
 )
+_NOTICE_AT_END = re.compile(r"的?(?:通知|决定)$")
+_ISSUING = re.compile("(?:" + "|".join(rules.ISSUING_VERBS) + r")(?P<name>.+?)的?(?:通知|决定)$")
 _SECTION = re.compile(r"(?:^|[\s。：:；;])([一二三四五六七八九十]{1,3})[、.．]", re.MULTILINE)
 _PLAN_NAME = re.compile(
     r"《[^《》]{2,80}?(?:方案|计划|规划|意见|办法|措施|细则|纲要)(?:[（(][^《》]{0,20}[）)])?》"
@@ -94,38 +96,51 @@ def _first_word(text: str, words: tuple[str, ...]) -> str | None:
     return None
 
 
-def _name_is_plan(name: str) -> str | None:
-    """The plan word a document name ends with, ignoring dates, 试行 and closing quotes."""
-    stripped = _TITLE_TAIL.sub("", name)
-    match = _PLAN_WORD_AT_END.search(stripped)
-    return match.group(0) if match else None
+def _strip_end(title: str) -> str:
+    """The title without what may follow its genre word: (2023—2027年), (试行), 〔文号〕, 》."""
+    while True:
+        stripped = _NOTICE_AT_END.sub("", _BRACKETS_AT_END.sub("", title))
+        if stripped == title:
+            return title
+        title = stripped
+
+
+def _name_genre(name: str) -> tuple[str | None, str | None]:
+    """("plan", word) / ("not-plan:<word>", word) / (None, None) for a title or document name."""
+    negative = _first_word(name, rules.NOT_PLAN_TITLE_WORDS)
+    if negative:
+        return f"not-plan:{negative}", negative
+    ends_with = _PLAN_WORD_AT_END.search(_strip_end(name))
+    if ends_with:
+        return "plan", ends_with.group(0)
+    negative = _first_word(name, rules.NOT_PLAN_UNLESS_PLAN_TITLE_WORDS)
+    if negative:
+        return f"not-plan:{negative}", negative
+    return None, None
 
 
 def _title_genre(title: str) -> tuple[str | None, str | None]:
-    """Genre decided by the title alone, or None to ask the body; plus a hint word.
+    """Genre decided by the title alone, or None to ask the body; plus the deciding word.
 
-    Returns (genre or None, word that decided it). A None genre with hint "通知" or "新闻"
-    means: a plain notice or an event headline, a plan only if the body reproduces one.
+    A None genre comes with hint "通知" (a notice that issues no named plan), "新闻" (an event
+    headline) or None: such a page is a plan only if its body reproduces one in full.
     """
-    issuing = _ISSUING.search(title)
-    if issuing:
-        name = issuing.group("name")
-        negative = _first_word(name, rules.NOT_PLAN_TITLE_WORDS)
-        if negative:
-            return f"not-plan:{negative}", negative
-        plan_word = _name_is_plan(name) or (_PLAN_WORD_ANYWHERE.search(name) or [None])[0]
-        if plan_word:
-            return "notice-issuing-plan", plan_word
+    core = _BRACKETS_AT_END.sub("", title)
+    issuing = _ISSUING.search(core)
+    if issuing:  # 关于印发《…》的通知: the issued document's name decides
+        genre, word = _name_genre(issuing.group("name"))
+        if genre == "plan":
+            return "notice-issuing-plan", word
+        if genre is None:
+            named_plan = _PLAN_WORD_ANYWHERE.search(issuing.group("name"))
+            return ("notice-issuing-plan", named_plan.group(0)) if named_plan else (None, "通知")
+        return genre, word
+    genre, word = _name_genre(core)
+    if genre is not None:
+        return genre, word
+    if _NOTICE_AT_END.search(core):
         return None, "通知"
-    negative = _first_word(title, rules.NOT_PLAN_TITLE_WORDS)
-    if negative:
-        return f"not-plan:{negative}", negative
-    plan_word = _name_is_plan(title)
-    if plan_word:
-        return "plan", plan_word
-    if "通知" in title[-6:]:
-        return None, "通知"
-    if _first_word(title, rules.NEWS_EVENT_TITLE_WORDS):
+    if _first_word(core, rules.NEWS_EVENT_TITLE_WORDS):
         return None, "新闻"
     return None, None
 

@@ -13,7 +13,7 @@ reproducing one in full) — not a 公告/公示/招标/总结/调研报告/解�
 
 from __future__ import annotations
 
-RULES_VERSION = "2026.11.22-1"
+RULES_VERSION = "2026.11.22-2"
 
 # --- (a) subject -------------------------------------------------------------------------
 
@@ -103,7 +103,8 @@ SUBJECT_THRESHOLD = 10.0  # subject_score at which the main subject counts as ru
 
 # --- (b) genre ---------------------------------------------------------------------------
 
-# Words that make a title a plan when the title ends with them (after dates, 试行, 征求意见稿).
+# Words that make a title a plan when the title ends with them (after dates, 试行, 征求意见稿,
+# closing quotes and a trailing 〔文号〕).
 PLAN_WORDS: tuple[str, ...] = (
     "实施方案", "工作方案", "行动方案", "方案", "行动计划", "计划", "规划", "纲要",
     "实施意见", "指导意见", "意见", "实施办法", "管理办法", "办法", "措施", "实施细则", "细则",
@@ -112,12 +113,18 @@ PLAN_WORDS: tuple[str, ...] = (
 # A 通知 that issues or forwards a document: the issued document's name decides the genre.
 ISSUING_VERBS: tuple[str, ...] = ("印发", "转发", "下发", "颁发", "发布")
 
-# Strong negatives in the title: the page is not a plan whatever its subject.
-# Order matters only for the label reported; each maps to the genre tag "not-plan:<word>".
+# Strong negatives anywhere in the title (or in the name of the document a 通知 issues): the
+# page is not a plan whatever its subject. Each maps to the genre tag "not-plan:<word>"; the
+# first word listed that occurs is the one reported.
 NOT_PLAN_TITLE_WORDS: tuple[str, ...] = (
-    "招标", "中标", "成交", "采购", "磋商", "比选", "询价", "公示", "公告",
-    "总结", "报告", "解读", "答记者问", "一图读懂", "图解", "问答",
-    "招聘", "遴选", "选调", "简章", "名单", "结果", "通报", "述职", "情况说明",
+    "中标", "成交", "公示", "公告", "总结", "解读", "答记者问", "一图读懂", "图解", "问答",
+    "述职", "简章", "通报",
+)
+# Negatives unless the title ENDS with a plan word: 乡村教师招聘公告 is not a plan, but
+# 乡村教师招聘工作实施方案 is; 督导评估结果 is not, 评估结果运用办法 is.
+NOT_PLAN_UNLESS_PLAN_TITLE_WORDS: tuple[str, ...] = (
+    "招标", "采购", "磋商", "比选", "询价", "招聘", "遴选", "选调", "名单", "结果", "报告",
+    "情况说明",
 )
 # News about an event: the page is not a plan unless its body reproduces one in full.
 NEWS_EVENT_TITLE_WORDS: tuple[str, ...] = (
