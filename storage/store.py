@@ -233,19 +233,19 @@ class Store:
     def _is_primary(session: Session, document: Document, record: DocumentRecord) -> bool:
         """Whether ``record`` speaks for the document, rather than only filling gaps as a repost.
 
-        The issuer's own portal speaks for it: the source whose portal title shares the
-        longest prefix with the publisher (惠来县人民政府 for 惠来县人民政府办公室), the first
-        seen on a tie. A city site that reposted the notice first is displaced once the
-        county's own page is crawled.
+        The issuer's own portal speaks for it. A 文号 opens with its jurisdiction's initial
+        (惠府办函 for 惠来县, 桓政办字 for 桓台县), so a portal whose title starts with that
+        character outranks a city site that reposted the notice first; otherwise the first
+        source seen keeps the word. The ranking uses only stored, stable facts so two portals
+        never take turns overwriting each other.
         """
-        publisher = record.publisher or document.publisher or ""
+        doc_no = document.doc_no or record.doc_no or ""
         incoming = session.scalar(select(Portal.title).where(Portal.name == record.portal)) or ""
-        best_url, best = None, -1
-        for source in document.sources:
-            affinity = _common_prefix(source.portal.title, publisher)
-            if affinity > best:
-                best_url, best = source.url, affinity
-        return record.url == best_url or _common_prefix(incoming, publisher) > best
+        ranked = sorted(document.sources, key=lambda s: (-_issuer_affinity(s.portal.title, doc_no), s.id or 0))
+        if not ranked:
+            return True
+        best = ranked[0]
+        return record.url == best.url or _issuer_affinity(incoming, doc_no) > _issuer_affinity(best.portal.title, doc_no)
 
     @staticmethod
     def _apply(document: Document, record: DocumentRecord, authoritative: bool) -> None:
@@ -303,13 +303,8 @@ def _replace_attachments(document: Document, record: DocumentRecord) -> None:
             document.attachments.append(row)
 
 
-def _common_prefix(a: str, b: str) -> int:
-    length = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        length += 1
-    return length
+def _issuer_affinity(portal_title: str, doc_no: str) -> int:
+    return int(bool(doc_no) and portal_title[:1] == doc_no[:1])
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:

@@ -193,3 +193,18 @@ def test_the_issuers_own_portal_speaks_for_the_document(db: Database) -> None:
         assert document.published_date == date(2023, 11, 10)
         assert document.body.startswith("各镇人民政府")
         assert document.index_no == "114452240070359782/2023-00093"
+
+
+def test_a_repost_with_its_own_publisher_does_not_take_turns(db: Database) -> None:
+    store = Store(db)
+    store.sync_portals([
+        PortalConfig(name="jieyang", title="揭阳市教育局", region="广东省揭阳市", platform="gkmlpt", base_url="http://j.gov.cn"),
+        PortalConfig(name="huilai", title="惠来县人民政府", region="广东省揭阳市惠来县", platform="gkmlpt", base_url="http://h.gov.cn"),
+    ])
+    repost = huilai(portal="jieyang", url="http://www.jieyang.gov.cn/p/1.html", publisher="揭阳市教育局", body="转载正文")
+    for _ in range(2):
+        store.save_document(huilai(), store.start_run("huilai", full=False))
+        assert store.save_document(repost, store.start_run("jieyang", full=False)).outcome in ("new_source", "unchanged")
+    with db.sessions() as session:
+        document = session.scalars(select(Document)).one()
+        assert document.publisher == "惠来县人民政府办公室" and document.body.startswith("各镇人民政府")
