@@ -11,6 +11,8 @@ from sqlalchemy import text
 
 from storage.database import Database
 
+pytest_plugins = ["tests.portal_fixtures"]
+
 PG_URL = os.environ.get("EDUWATCH_TEST_DATABASE_URL")
 
 

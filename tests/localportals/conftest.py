@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.portal_fixtures import *  # noqa: F401,F403 (fixtures)
 
 
 @dataclass
