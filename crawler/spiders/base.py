@@ -17,6 +17,7 @@ behave the same on every portal lives here, so a fix lands once:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -142,6 +143,7 @@ class PortalSpider(scrapy.Spider):
         self.blocked_reason: str | None = None
         self.summary: RunSummary | None = None
         self._requested: set[str] = set()
+        self._attachments: dict[str, asyncio.Future] = {}  # url -> its one download this run
         self._probes_scheduled = False
         self._finished = False
 
@@ -384,10 +386,23 @@ class PortalSpider(scrapy.Spider):
             seen.add(link.url)
             attachment = AttachmentRecord(name=link.name, url=link.url, type=(link.type or "").lower())
             record.attachments.append(attachment)
-            if attachment.type in TEXT_ATTACHMENTS and not self.blocked_reason:
-                await self._download_attachment(attachment)
+            if attachment.type not in TEXT_ATTACHMENTS or self.blocked_reason:
+                continue
+            # One download per file and run, even when two listings of a document race for it.
+            task = self._attachments.get(link.url)
+            if task is None:
+                task = self._attachments[link.url] = asyncio.ensure_future(
+                    self._download_attachment(link.url, attachment.type)
+                )
+            attachment.size, attachment.text, attachment.error = await task
 
-    async def _download_attachment(self, attachment: AttachmentRecord) -> None:
+    async def _download_attachment(self, url: str, type_: str) -> tuple[int | None, str | None, str | None]:
+        """(size, text, error) of one attachment file."""
+        attachment = AttachmentRecord(name="", url=url, type=type_)
+        await self._fetch_attachment(attachment)
+        return attachment.size, attachment.text, attachment.error
+
+    async def _fetch_attachment(self, attachment: AttachmentRecord) -> None:
         request = Request(
             attachment.url,
             meta={"download_maxsize": self.max_attachment_bytes, "attachment": True},
