@@ -413,7 +413,7 @@ def _send_wecom(state: _Pass, client: httpx.Client, message: Outgoing, report: D
             error = f"WeCom errcode {answer.errcode}: {answer.errmsg}"
             if answer.errcode == TOO_LONG and limit > MIN_LIMIT:
                 limit = max(MIN_LIMIT, limit // 2)  # pack the rest smaller and go on
-                resumed = True
+                resumed = resumed or progress > 0
                 break
             if answer.errcode == TOO_FREQUENT:
                 limiter.block(key)

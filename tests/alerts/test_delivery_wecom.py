@@ -153,3 +153,28 @@ def test_invalid_webhook_marks_the_subscriber_and_hides_the_key(db, wecom, caplo
     assert [code for key, code in wecom.answers if key == "unknown-key-9876"] == [93000]
     everything = caplog.text + " ".join(a.last_error or "" for a in _alerts(db)) + wrong.wecom_error
     assert "unknown-key-9876" not in everything and "gamma-key-0003" not in everything
+
+
+def test_a_restarted_process_does_not_burst(db, wecom):
+    """A new process (fresh limiter) learns the last minute's sends from the database."""
+    _setup(db, wecom, {"group": "alpha-key-0001"}, plans=25)
+    config = make_config(db.url)
+    first = deliver_pending(db, config, limiter=_fresh_limiter(60.0), max_wait=0)
+    assert first.sent == 20
+    restarted = deliver_pending(db, config, limiter=_fresh_limiter(60.0), max_wait=0)
+    assert restarted.sent == 0 and restarted.skipped == 5
+    assert len(wecom.accepted) == 20 and 45009 not in [code for _, code in wecom.answers]
+
+
+def test_limiter_window_slides():
+    now = [100.0]
+    limiter = SlidingWindowLimiter(2, window=60.0, clock=lambda: now[0])
+    limiter.record("k")
+    now[0] = 130.0
+    limiter.record("k")
+    assert limiter.delay("k") == 30.0  # the first send leaves the window at 160
+    assert limiter.delay("other") == 0.0
+    now[0] = 160.0
+    assert limiter.delay("k") == 0.0
+    limiter.block("k", 10)
+    assert limiter.delay("k") == 10.0
