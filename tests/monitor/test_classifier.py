@@ -156,6 +156,9 @@ HARD_NEGATIVES_BY_SUBJECT = [
     "neg_25_rural_revitalisation_strategy_notice",
     "neg_44_village_assistance_plan",
     "neg_48_county_highschool_plan",
+    "neg_49_rural_doctors_plan",
+    "neg_50_left_behind_children",
+    "neg_51_urban_rural_sanitation",
 ]
 
 
@@ -178,6 +181,8 @@ def test_plan_about_something_else_is_negative(doc_id: str) -> None:
         ("pos_15_forwarding_notice", "notice-issuing-plan"),
         ("pos_16_draft_plan", "plan"),
         ("pos_17_notice_plain_title_plan_body", "notice-reproducing-plan"),
+        ("pos_19_copysite_no_title", "plan"),  # empty title: the body's first line stands in
+        ("pos_20_township_foundation", "notice-issuing-plan"),
     ],
 )
 def test_positive_genres(doc_id: str, genre: str) -> None:
