@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # "浏览次数：123", "访问量 45", "阅读：6", "点击数：7", "阅读量10万+" — the counter and its number.
 _COUNT = r"(?:\d[\d,，.]*\s*[万wW]?\+?)"
@@ -73,6 +74,7 @@ def clean_line(line: str) -> str:
     return line
 
 
+@lru_cache(maxsize=32)  # one monitor pass keys the same long texts several times
 def clean_text(text: str | None) -> str:
     """The stored, displayable form of a text: noise removed, one paragraph per line."""
     if not text:
@@ -89,6 +91,7 @@ def fold(text: str | None) -> str:
     return _ALL_WHITESPACE.sub("", unicodedata.normalize("NFKC", text))
 
 
+@lru_cache(maxsize=32)
 def comparison_key(text: str | None) -> str:
     """What two texts must share to be "the same": cleaned, NFKC-folded, without whitespace."""
     return fold(clean_text(text))
