@@ -178,3 +178,18 @@ def test_limiter_window_slides():
     assert limiter.delay("k") == 0.0
     limiter.block("k", 10)
     assert limiter.delay("k") == 10.0
+
+
+def test_digest_goes_to_wecom_as_one_message(db, wecom):
+    from tests.alerts.conftest import add_run
+
+    with db.transaction() as session:
+        add_subscriber(session, SubscriberSpec("daily", wecom_webhook=wecom.url("beta-key-0002"), digest=True))
+        huilai = add_portal(session)
+        run = add_run(session, huilai)
+        for i in range(4):
+            add_event(session, add_document(session, huilai, f"乡村教育方案{i}"), huilai, run=run)
+    report = deliver_pending(db, make_config(db.url), limiter=_fresh_limiter())
+    assert report.sent == 4 and len(wecom.accepted) == 1
+    content = wecom.accepted[0].content
+    assert content.startswith("## eduwatch: 4 条更新") and all(f"乡村教育方案{i}" in content for i in range(4))
