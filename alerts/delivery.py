@@ -287,9 +287,15 @@ def _describe(message: Outgoing, config: Config) -> str:
 
 
 def _claim(state: _Pass, message: Outgoing, lease: float) -> list[outbox.Claim]:
+    """Claim the message's alerts; ``message`` keeps only those this process now owns."""
     with state.db.transaction() as session:
         claims = [outbox.claim(session, alert_id, attempts, state.now(), lease) for alert_id, attempts in message.alerts]
-    return [c for c in claims if c is not None]
+    owned = [i for i, claim in enumerate(claims) if claim is not None]
+    if len(owned) < len(claims):  # another deliverer took some: send only ours
+        message.alerts = [message.alerts[i] for i in owned]
+        message.keys = [message.keys[i] for i in owned]
+        message.notices = [message.notices[i] for i in owned]
+    return [claim for claim in claims if claim is not None]
 
 
 def _mark_sent(state: _Pass, claims: list[outbox.Claim], progress: int = 0) -> int:
@@ -334,9 +340,10 @@ def _email_lane(state: _Pass, lane: list[Outgoing]) -> DeliveryReport:
     lease = cfg.timeout * 4 + 120
     try:
         for index, message in enumerate(lane):
+            size = message.size
             claims = _claim(state, message, lease)
             if not claims:
-                report.skipped += message.size  # another deliverer took it
+                report.skipped += size  # another deliverer took it
                 continue
             rendered = render_email(
                 message.notices,
@@ -384,10 +391,14 @@ def _send_wecom(state: _Pass, client: httpx.Client, message: Outgoing, report: D
     limit = MARKDOWN_LIMIT
     groups = pack(all_pieces[progress:], limit)
     lease = len(groups) * (state.config.wecom.timeout + limiter.window) + 120
+    size = message.size
     claims = _claim(state, message, lease)
     if not claims:
-        report.skipped += message.size
+        report.skipped += size  # another deliverer took it
         return True
+    if message.size < size:
+        all_pieces = pieces(render_wecom(message.notices))
+        progress = min(message.progress, len(all_pieces) - 1)
     resumed = progress > 0
     while True:
         groups = pack(all_pieces[progress:], limit)

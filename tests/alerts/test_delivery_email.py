@@ -132,3 +132,21 @@ def test_killed_between_send_and_mark_sends_no_duplicate_on_restart(db, smtp):
     with db.transaction() as session:
         parked = session.scalars(select(Alert).where(Alert.status == "dead")).one()
         assert parked.last_error.startswith("outcome unknown:")
+
+
+def test_two_deliverers_at_once_send_each_alert_once(db, smtp):
+    """The daemon and a manual `eduwatch notify` racing: the claim lets only one send."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from storage.database import Database
+
+    _plans(db, 12)
+    config = make_config(db.url, smtp.port)
+    other = Database(db.url, create=False)
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            reports = list(pool.map(lambda d: deliver_pending(d, config), [db, other]))
+    finally:
+        other.dispose()
+    assert sum(r.sent for r in reports) == 12
+    assert len(smtp.messages) == 12 and len({m["Message-ID"] for m in smtp.messages}) == 12
