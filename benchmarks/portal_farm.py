@@ -1,0 +1,153 @@
+"""Serve synthetic portals on loopback, write the configuration that names them, and crawl them
+with eduwatch in a measured child process.
+
+Everything a crawl benchmark needs besides its own question: the server side counts and
+timestamps every request it answers (so request counts come from the portals, not from the
+crawler's own bookkeeping), and the crawl side reports wall time and the crawl process's
+peak resident memory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from localportals import Site
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class TimedLog(list):  # type: ignore[type-arg]
+    """A site's request log that also remembers when each request was answered."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.times: list[float] = []
+
+    def append(self, item: object) -> None:
+        self.times.append(time.monotonic())
+        super().append(item)
+
+    def clear(self) -> None:
+        self.times.clear()
+        super().clear()
+
+
+def timed(site: Site) -> Site:
+    site.log = TimedLog()
+    return site
+
+
+def requests_of(sites: Iterable[Site]) -> int:
+    return sum(len(site.log) for site in sites)
+
+
+def span_of(sites: Iterable[Site]) -> float:
+    """Seconds from the first to the last request the portals answered."""
+    times = [t for site in sites for t in getattr(site.log, "times", [])]
+    return max(times) - min(times) if len(times) > 1 else 0.0
+
+
+def reset_logs(sites: Iterable[Site]) -> None:
+    for site in sites:
+        site.reset_log()
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+
+def write_config(
+    path: Path,
+    database_url: str,
+    sites: Sequence[Site],
+    *,
+    delay: float,
+    concurrency_per_host: int = 1,
+    obey_robots: bool = True,
+    timeout: float = 30.0,
+) -> Path:
+    """An eduwatch configuration for ``sites`` (they must be served already: base URLs are set)."""
+    lines = [
+        "[database]", f"url = {_toml_value(database_url)}", "",
+        "[crawl]", f"delay = {delay!r}", f"concurrency_per_host = {concurrency_per_host}",
+        f"timeout = {timeout!r}", "retries = 1", f"obey_robots = {_toml_value(obey_robots)}", "",
+    ]
+    for site in sites:
+        lines.append("[[portals]]")
+        lines.extend(f"{key} = {_toml_value(value)}" for key, value in site.portal_config().items())
+        lines.append("")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+@dataclass(frozen=True)
+class CrawlMeasurement:
+    seconds: float  # wall time of the whole crawl, process start-up included
+    peak_rss_mb: float  # the crawl process's peak resident set (ru_maxrss of the child)
+    summaries: list[dict[str, object]]
+
+    def total(self, field: str) -> int:
+        return sum(int(s.get(field) or 0) for s in self.summaries)  # type: ignore[call-overload]
+
+    def statuses(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for summary in self.summaries:
+            counts[str(summary["status"])] = counts.get(str(summary["status"]), 0) + 1
+        return counts
+
+
+def measured_crawl(config_path: Path, portals: Sequence[str], *, full: bool, timeout: float) -> CrawlMeasurement:
+    """``crawler.runner.run_crawl`` in a child of our own, so ru_maxrss is that crawl's alone.
+
+    The child's RUSAGE_CHILDREN covers exactly one process, the ``crawler.run`` it spawned;
+    measuring from this process would mix in every earlier crawl of the suite.
+    """
+    names_file = config_path.with_suffix(".portals")
+    names_file.write_text("\n".join(portals), encoding="utf-8")
+    command = [sys.executable, "-m", "benchmarks.portal_farm", str(config_path), str(names_file),
+               "--timeout", str(timeout)] + (["--full"] if full else [])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])))
+    begun = time.perf_counter()
+    done = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                          timeout=timeout + 120)
+    seconds = time.perf_counter() - begun
+    if done.returncode != 0 or not done.stdout.strip():
+        raise RuntimeError(f"measured crawl failed ({done.returncode}): {done.stderr[-2000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return CrawlMeasurement(seconds, result["peak_rss_kb"] / 1024, result["summaries"])
+
+
+def _child_main(argv: Sequence[str]) -> int:
+    import argparse
+    import resource
+
+    from crawler.runner import run_crawl
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("config")
+    parser.add_argument("portals_file")
+    parser.add_argument("--timeout", type=float, required=True)
+    parser.add_argument("--full", action="store_true")
+    args = parser.parse_args(argv)
+    portals = Path(args.portals_file).read_text(encoding="utf-8").split()
+    summaries = run_crawl(args.config, portals, full=args.full, trigger="manual", timeout=args.timeout)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # kB on Linux
+    print(json.dumps({"peak_rss_kb": peak, "summaries": [s.to_dict() for s in summaries]}, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child_main(sys.argv[1:]))
