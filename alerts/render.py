@@ -76,6 +76,9 @@ def notice_from_event(event: Event, reasons: Sequence[str] = ()) -> Notice:
     document = event.document
     portal = event.portal or next((s.portal for s in document.sources if s.portal), None)
     details = event.details or {}
+    diff_summary = details.get("summary") if isinstance(details.get("summary"), str) else None
+    if diff_summary and _one_line(diff_summary) == _one_line(event.summary):
+        diff_summary = None  # the monitor often puts the same text in both: show it once
     return Notice(
         event_id=event.id,
         kind=event.kind,
@@ -95,7 +98,7 @@ def notice_from_event(event: Event, reasons: Sequence[str] = ()) -> Notice:
         evidence=[e for e in (document.rural_evidence or []) if isinstance(e, dict)],
         reasons=list(reasons),
         summary=event.summary or "",
-        diff_summary=details.get("summary") if isinstance(details.get("summary"), str) else None,
+        diff_summary=diff_summary,
         diff_html=details.get("html") if isinstance(details.get("html"), str) else None,
         body=document.body or "",
     )
