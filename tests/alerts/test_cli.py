@@ -102,3 +102,30 @@ def test_broken_webhook_is_shown_and_retry_requeues(setup, capsys, wecom):
     assert code == 0 and out.startswith("1 alert(s) queued again")
     code, out, _ = _run(capsys, "--config", config, "notify")
     assert code == 0 and len(wecom.accepted) == 1
+
+
+def test_subscribers_test_sends_on_each_channel(setup, capsys, smtp, wecom):
+    config, _ = setup
+    code, out, _ = _run(capsys, "--config", config, "subscribers", "test", "team")
+    assert code == 0 and "email: sent to team@example.org" in out and "wecom: sent to" in out
+    assert "alpha-key-0001" not in out and "key=****0001" in out
+    assert len(smtp.messages) == 1 and "测试消息" in smtp.messages[0]["Subject"]
+    assert len(wecom.accepted) == 1
+    wecom.keys.discard("alpha-key-0001")
+    code, out, _ = _run(capsys, "--config", config, "subscribers", "test", "team")
+    assert code == 1 and "wecom: FAILED: errcode 93000" in out
+
+
+def test_retry_by_id(setup, capsys, wecom):
+    config, db_url = setup
+    wecom.busy = 1
+    _run(capsys, "--config", config, "subscribers", "list")
+    _add_plan(db_url)
+    assert _run(capsys, "--config", config, "notify")[0] == 1
+    code, out, _ = _run(capsys, "--config", config, "alerts", "--status", "failed", "--json")
+    failed = json.loads(out)["alerts"]
+    assert len(failed) == 1 and "errcode -1" in failed[0]["last_error"]
+    code, out, _ = _run(capsys, "--config", config, "alerts", "retry", str(failed[0]["id"]))
+    assert code == 0 and out.startswith("1 alert(s)")
+    assert _run(capsys, "--config", config, "notify")[0] == 0
+    assert len(wecom.accepted) == 1
