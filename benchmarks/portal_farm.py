@@ -97,6 +97,7 @@ def write_config(
 class CrawlMeasurement:
     seconds: float  # wall time of the whole crawl, process start-up included
     peak_rss_mb: float  # the crawl process's peak resident set (ru_maxrss of the child)
+    cpu_seconds: float  # user + system CPU time of the crawl process
     summaries: list[dict[str, object]]
 
     def total(self, field: str) -> int:
@@ -127,7 +128,7 @@ def measured_crawl(config_path: Path, portals: Sequence[str], *, full: bool, tim
     if done.returncode != 0 or not done.stdout.strip():
         raise RuntimeError(f"measured crawl failed ({done.returncode}): {done.stderr[-2000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    return CrawlMeasurement(seconds, result["peak_rss_kb"] / 1024, result["summaries"])
+    return CrawlMeasurement(seconds, result["peak_rss_kb"] / 1024, result["cpu_seconds"], result["summaries"])
 
 
 def _child_main(argv: Sequence[str]) -> int:
@@ -144,8 +145,8 @@ def _child_main(argv: Sequence[str]) -> int:
     args = parser.parse_args(argv)
     portals = Path(args.portals_file).read_text(encoding="utf-8").split()
     summaries = run_crawl(args.config, portals, full=args.full, trigger="manual", timeout=args.timeout)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # kB on Linux
-    print(json.dumps({"peak_rss_kb": peak, "summaries": [s.to_dict() for s in summaries]}, ensure_ascii=False))
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # ru_maxrss is in kB on Linux
+    print(json.dumps({"peak_rss_kb": usage.ru_maxrss, "cpu_seconds": usage.ru_utime + usage.ru_stime, "summaries": [s.to_dict() for s in summaries]}, ensure_ascii=False))
     return 0
 
 
