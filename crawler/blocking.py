@@ -32,6 +32,12 @@ class ChallengeMiddleware:
     def from_crawler(cls, crawler: Crawler) -> "ChallengeMiddleware":
         return cls(crawler)
 
+    def process_request(self, request: Request) -> None:
+        """Nothing more goes out to a portal once it has shown a challenge."""
+        spider = self.crawler.spider
+        if getattr(spider, "blocked_reason", None):
+            raise PortalBlocked(f"portal already blocked; not requesting {request.url}")
+
     def process_response(self, request: Request, response: Response) -> Response:
         spider: Spider | None = self.crawler.spider
         if request.meta.get("dont_obey_robotstxt") and response.url.endswith("/robots.txt"):

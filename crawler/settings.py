@@ -25,7 +25,9 @@ USER_AGENT = _DEFAULTS.user_agent
 ROBOTSTXT_OBEY = _DEFAULTS.obey_robots
 DOWNLOAD_DELAY = _DEFAULTS.delay
 DOWNLOAD_DELAY_JITTER = 0.5  # ±50% jitter (Scrapy 2.19 name): a fixed beat looks like a bot
-CONCURRENT_REQUESTS = 16  # several portals run in one process; per-host limit below
+# One crawler per portal (each with its own downloader): requests wait in the scheduler, not in
+# a deep downloader queue, so a challenge or a close stops the portal at once (see crawl_settings).
+CONCURRENT_REQUESTS = 2
 CONCURRENT_REQUESTS_PER_DOMAIN = _DEFAULTS.concurrency_per_host
 DOWNLOAD_TIMEOUT = _DEFAULTS.timeout
 RETRY_ENABLED = True
@@ -97,6 +99,8 @@ def crawl_settings(crawl: CrawlConfig, *, database_url: str | None = None) -> di
         "DOWNLOAD_DELAY": crawl.delay,
         "DOWNLOAD_DELAY_JITTER": 0.5,
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_host,
+        # One spare slot for an attachment or robots.txt on another host.
+        "CONCURRENT_REQUESTS": crawl.concurrency_per_host + 1,
         "DOWNLOAD_TIMEOUT": crawl.timeout,
         "RETRY_TIMES": crawl.retries,
         # Back off at least as long as the polite delay; never less than a quarter second.
