@@ -48,11 +48,11 @@ _HAS_WEEKDAY = re.compile(r"(?:星期|礼拜)[一二三四五六日天]")
 _CHROME_LINE = re.compile(
     r"^\s*(?:当前位置|您当前的位置|您的位置|你的位置|所在位置|分享到|相关链接|友情链接|主办单位[:：]|承办单位[:：]|"
     r"主办[:：]|承办[:：]|网站标识码|版权所有|技术支持[:：]|联系我们|网站地图|建议使用[^。，]{0,30}(?:分辨率|浏览器)|"
-    r"【\s*字体|字体[:：]\s*[【\[]?\s*大|【\s*打印|【\s*关闭|\[\s*打印|\[\s*关闭|打印本页|关闭窗口|"
+    r"【\s*字[体号]|字[体号][:：]\s*[【\[]?\s*大|【\s*打印|【\s*关闭|\[\s*打印|\[\s*关闭|打印本页|关闭窗口|"
     r"扫一扫在手机打开|上一篇|下一篇)"
 )
 _CHROME_ANYWHERE = re.compile(r"ICP备\s*\d|公网安备\s*\d|京公网安备|网站标识码[:：]")
-_FONT_WIDGET = re.compile(r"[【\[]\s*字体\s*[:：]?\s*大\s*中\s*小\s*[】\]]|[【\[]\s*(?:打印|关闭|打印本页|关闭窗口)\s*[】\]]")
+_FONT_WIDGET = re.compile(r"[【\[]\s*字[体号]\s*[:：]?\s*大\s*中\s*小\s*[】\]]|[【\[]\s*(?:打印|关闭|打印本页|关闭窗口)\s*[】\]]")
 _SPACES = re.compile(r"[ \t\u00a0\u3000\u2000-\u200b\u202f\u205f\ufeff]+")
 _ALL_WHITESPACE = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
 # Chrome lines are short; a long paragraph that happens to start with 主办单位 is content.

@@ -360,3 +360,24 @@ def test_reclassify_counts_flipped_verdicts(store: Store, db: Database) -> None:
     assert report.documents == 1 and report.changed == [1]
     assert the_document(db).is_rural_plan is True
     assert reclassify_all(db).changed == []
+
+
+def test_two_concurrent_passes_report_each_change_once(store: Store, db: Database) -> None:
+    """The daemon and a CLI command may run a pass at the same moment: no event twice."""
+    import threading
+
+    records = [
+        huantai(url=f"http://www.huantai.gov.cn/doc/{n}.html", doc_no=f"桓政办字〔2023〕{n}号", index_no=f"x/{n}",
+                title=f"{TITLE}（{n}）", title_key=f"key{n}", body=SEED.replace("2025", str(2030 + n)))
+        for n in range(8)
+    ]
+    crawl(store, *records)
+    reports = []
+    threads = [threading.Thread(target=lambda: reports.append(run_monitor(db, now=NOW))) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(r.counts["new"] for r in reports) == 8 and all(r.failed == {} for r in reports)
+    assert [e.kind for e in events(db)] == ["new"] * 8
+    assert len(revisions_of(db)) == 8
