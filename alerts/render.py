@@ -17,6 +17,7 @@ from email.policy import SMTP
 from email.utils import format_datetime
 from html.parser import HTMLParser
 from typing import Any, Sequence
+from urllib.parse import quote
 
 from storage.models import Event
 
@@ -251,16 +252,14 @@ def _bare(address: str) -> str:
 
 
 def _url_word(text: str) -> str:
-    from urllib.parse import quote
-
     return quote(text, safe="")
 
 
 def email_text(notices: Sequence[Notice], subscriber_name: str, digest: bool) -> str:
     parts: list[str] = []
     for number, notice in enumerate(notices, start=1):
-        lines = [f"{number}. " if digest else "", f"[{notice.label}] {_one_line(notice.title)}", ""]
-        lines = ["".join(lines[:2]), ""]
+        number_text = f"{number}. " if digest else ""
+        lines = [f"{number_text}[{notice.label}] {_one_line(notice.title)}", ""]
         lines += [f"{label}: {value}" for label, value in _fields(notice)]
         if notice.summary:
             lines += ["", f"摘要 Summary: {_one_line(notice.summary)}"]
