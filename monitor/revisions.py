@@ -411,14 +411,14 @@ def _meta_changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[An
     becomes_abolished = _abolished(new) and not _abolished(old)
     for name in META_FIELDS:
         before, after = old.get(name), new.get(name)
+        if name == "is_abolished":
+            before, after = bool(before), bool(after)
         if _meta_key(before) == _meta_key(after):
             continue
-        if name in ("validity", "is_abolished"):
-            if becomes_abolished or name == "is_abolished" and not before and not after:
-                continue
+        if becomes_abolished and name in ("validity", "is_abolished"):
+            continue  # the abolished event says it
         if before in (None, "") or after in (None, ""):
-            if name != "is_abolished":
-                continue
+            continue  # a gap filled by a repost, or a label the extractor missed
         changes[name] = [before, after]
     return changes
 

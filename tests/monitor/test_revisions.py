@@ -198,6 +198,10 @@ def test_abolished_is_its_own_event(store: Store, db: Database, changes: dict, s
     report = run_monitor(db, now=NOW)
     assert kinds(report) == {"abolished": 1}, "validity turning to 失效 is not also metadata_changed"
     assert events(db)[-1].summary == summary
+    crawl(store, huantai())  # put back in force: a metadata change, not news of abolition
+    assert kinds(run_monitor(db, now=NOW)) == {"metadata_changed": 1}
+    restored = {name: [value, {"validity": "有效", "is_abolished": False}[name]] for name, value in changes.items()}
+    assert events(db)[-1].details["changes"] == restored
 
 
 def test_attachment_text_change_is_revised_but_a_failed_download_is_not(store: Store, db: Database) -> None:
