@@ -46,7 +46,9 @@ def faulty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Faulty]:
     dead_list = samples.huantai_site()
     dead_list.faults.flaky[dead_list.family.list_paths(dead_list)[0]] = 10
     fine = samples.govcn_site()
-    servers = {s.name: PortalServer(s).start() for s in (blocked, flaky, midway, dead_list, fine)}
+    gone = samples.longchuan_site()  # served once to get a port, then stopped: connection refused
+    servers = {s.name: PortalServer(s).start() for s in (blocked, flaky, midway, dead_list, fine, gone)}
+    servers[gone.name].stop()
     db_url = f"sqlite:///{tmp / 'eduwatch.db'}"
     config = write_config(tmp / "eduwatch.toml", db_url, servers.values(), retries=1)
     summaries, items = crawl_with_items(config, list(servers), tmp / "items")
@@ -131,6 +133,12 @@ def test_list_that_never_answers_fails_the_run(faulty: Faulty) -> None:
     assert summary.reason.startswith("1 list page(s) could not be read: http://127.0.0.1:")
     assert summary.reason.endswith(": HTTP 503")
     assert [s for _m, t, s in requests_of(faulty.servers["huantai"]) if t != "/robots.txt"] == [503, 503]
+
+
+def test_unreachable_portal_fails_with_the_reason(faulty: Faulty) -> None:
+    summary = faulty.summaries["longchuan_jyj"]
+    assert (summary.status, summary.pages_fetched, summary.docs_new) == ("failed", 0, 0)
+    assert summary.reason.startswith("nothing could be fetched (DownloadConnectionRefusedError")
 
 
 def test_pages_that_failed_are_fetched_on_the_next_crawl(faulty: Faulty) -> None:
