@@ -78,9 +78,12 @@ def cmd_crawl(args: argparse.Namespace, context: CliContext) -> int:
 
 
 def crawl_and_monitor(context: CliContext, names: Sequence[str], *, full: bool, wait: bool) -> list[RunSummary]:
-    """Crawl under the per-portal locks the daemon also takes, then turn changes into events."""
-    from monitor.jobs import crawl_portals_locked
-    from monitor.revisions import run_monitor
+    """Crawl under the per-portal locks the daemon also takes, then turn changes into events.
+
+    Alerts are only queued here; the daemon's deliverer or ``eduwatch notify`` sends them.
+    """
+    from alerts.subscribers import sync_from_config
+    from monitor.jobs import crawl_portals_locked, monitor_and_deliver
 
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
@@ -88,7 +91,9 @@ def crawl_and_monitor(context: CliContext, names: Sequence[str], *, full: bool, 
     summaries = crawl_portals_locked(
         context.config_path, list(names), full=full, trigger="manual", wait=wait, progress=progress
     )
-    run_monitor(context.db)
+    with context.db.transaction() as session:
+        sync_from_config(session, context.config)  # events must find the configured subscribers
+    monitor_and_deliver(context.db, context.config, deliver=False)
     return summaries
 
 
