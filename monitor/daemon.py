@@ -69,7 +69,7 @@ from monitor.jobs import (
 )
 from monitor.logging_setup import event
 from storage.database import Database
-from storage.locks import Lease, LeaseKeeper, Locks, make_holder
+from storage.locks import Lease, LeaseBusy, LeaseKeeper, Locks, make_holder
 from storage.models import CrawlRun, Portal, utcnow
 from storage.store import RunSummary, Store
 
@@ -368,8 +368,8 @@ class Daemon:
         event(log, "crawl.started", portal=portal, distributed=self.distributed)
         try:
             summary = self._crawl(portal)
-        except PortalBusy as exc:
-            event(log, "crawl.skipped", portal=portal, why=str(exc))
+        except (PortalBusy, LeaseBusy) as exc:  # LeaseBusy: crawler.distributed's portal lease
+            event(log, "crawl.skipped", portal=portal, why=f"portal busy: {exc}")
             return None
         except Exception as exc:  # noqa: BLE001 — one portal's trouble never stops the daemon
             log.exception("crawl of %s could not run", portal)
