@@ -43,19 +43,27 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--trigger", default="manual", choices=("manual", "schedule", "worker"))
     parser.add_argument("--run-id", action="append", default=[], metavar="PORTAL=ID",
                         help="record into this already started run")
+    parser.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+                        help="close each portal's spider after this long (its run is recorded as failed)")
     parser.add_argument("--items-dir", default=None, metavar="DIR",
                         help="also write each portal's extracted records to DIR/PORTAL.jsonl (what the spiders saw)")
     parser.add_argument("--log-level", default=os.environ.get("EDUWATCH_CRAWL_LOG_LEVEL", "WARNING"))
     return parser.parse_args(argv)
 
 
-def scrapy_settings(config: Config, config_path: str | None, log_level: str, items_dir: str | None = None) -> Settings:
+def scrapy_settings(config: Config, config_path: str | None, log_level: str, items_dir: str | None = None,
+                    time_limit: float | None = None) -> Settings:
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.setdict(settings_for_config(config), priority="project")
     settings.set("EDUWATCH_CONFIG", config_path, priority="project")
     settings.set("LOG_LEVEL", log_level.upper(), priority="project")
     settings.set("LOG_INSTALL_ROOT_HANDLER", True, priority="project")
+    # A crawl process that grows past the daemon's memory budget closes its spiders cleanly.
+    settings.set("MEMUSAGE_ENABLED", True, priority="project")
+    settings.set("MEMUSAGE_LIMIT_MB", config.daemon.crawl_memory_mb, priority="project")
+    if time_limit:
+        settings.set("CLOSESPIDER_TIMEOUT", time_limit, priority="project")
     if items_dir:  # one file per portal: concurrent spiders never share a file
         uri = str(Path(items_dir).resolve() / "%(portal)s.jsonl")
         settings.set("FEEDS", {uri: {"format": "jsonlines", "encoding": "utf-8", "overwrite": True}},
@@ -77,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     db = Database(config.database.url)
     store = Store(db)
     store.sync_portals(portals)
-    process = CrawlerProcess(scrapy_settings(config, args.config, args.log_level, args.items_dir))
+    process = CrawlerProcess(scrapy_settings(config, args.config, args.log_level, args.items_dir, args.time_limit))
     logging.getLogger("scrapy").setLevel(args.log_level.upper())
     crawlers = []
     failures: dict[str, str] = {}

@@ -27,13 +27,19 @@ from storage.store import RunSummary, Store
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PROGRESS_PREFIX = "[crawl] "
 _TAIL_LINES = 20
+# After the time limit the child closes its spiders itself (CLOSESPIDER_TIMEOUT) and records
+# its runs; only a child still alive this much later is stopped (SIGTERM, then SIGKILL).
+KILL_GRACE = 30.0
+TERM_WAIT = 10.0
 
 
 def crawl_command(config_path: str | None, portals: Sequence[str], *, full: bool, trigger: str,
-                  run_ids: dict[str, int]) -> list[str]:
+                  run_ids: dict[str, int], time_limit: float | None = None) -> list[str]:
     command = [sys.executable, "-m", "crawler.run"]
     if config_path:
         command += ["--config", str(config_path)]
+    if time_limit:
+        command += ["--time-limit", f"{time_limit:g}"]
     if full:
         command.append("--full")
     command += ["--trigger", trigger]
@@ -53,6 +59,9 @@ def run_crawl(
 ) -> list[RunSummary]:
     """Crawl ``portals`` (concurrently, one child process) and return one summary per portal.
 
+    ``timeout``: each portal's spider closes after that many seconds and its run is recorded
+    as failed ("time limit reached"), keeping what it saved; a child that does not exit
+    ``KILL_GRACE`` seconds later is killed and its unfinished runs are marked failed.
     Raises ConfigError for a bad file or an unknown portal, before anything runs.
     """
     config = load_config(config_path)
@@ -63,8 +72,9 @@ def run_crawl(
         store.sync_portals(wanted)
         run_ids = {p.name: store.start_run(p.name, full=full, trigger=trigger) for p in wanted}
         outcome = _run_child(
-            crawl_command(config_path, [p.name for p in wanted], full=full, trigger=trigger, run_ids=run_ids),
-            timeout=timeout,
+            crawl_command(config_path, [p.name for p in wanted], full=full, trigger=trigger, run_ids=run_ids,
+                          time_limit=timeout),
+            timeout=None if timeout is None else timeout + KILL_GRACE,
             progress=progress,
         )
         reported = {s.run_id: s for s in outcome.summaries}
@@ -89,7 +99,7 @@ class _ChildOutcome:
 
     def failure_reason(self) -> str:
         if self.timed_out is not None:
-            return f"crawl process timed out after {self.timed_out:g} s and was killed"
+            return f"crawl process did not finish within {self.timed_out:g} s and was killed"
         tail = " | ".join(line for line in self.stderr_tail if line.strip())[-600:]
         status = f"crawl process exited with status {self.returncode}"
         return f"{status}: {tail}" if tail else status
@@ -128,8 +138,12 @@ def _run_child(command: list[str], *, timeout: float | None, progress: Callable[
         outcome.returncode = child.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         outcome.timed_out = timeout if timeout is not None else time.monotonic() - started
-        child.kill()  # our own child, by its handle
-        outcome.returncode = child.wait()
+        child.terminate()  # our own child, by its handle: Scrapy shuts down cleanly on SIGTERM
+        try:
+            outcome.returncode = child.wait(timeout=TERM_WAIT)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            outcome.returncode = child.wait()
     for reader in readers:
         reader.join(timeout=5)
     outcome.summaries = _parse_summaries(outcome.stdout_lines)

@@ -502,6 +502,14 @@ class PortalSpider(scrapy.Spider):
             first = next((e for e in self.errors), None)
             detail = f": {first.url}: {first.reason}" if first else ""
             return "failed", f"{self.list_failures} list page(s) could not be read{detail}"
+        if close_reason == "closespider_timeout":
+            limit = self.crawler.settings.getfloat("CLOSESPIDER_TIMEOUT")
+            return "failed", f"crawl time limit of {limit:g} s reached before the crawl finished"
+        if close_reason == "memusage_exceeded":
+            limit = self.crawler.settings.getint("MEMUSAGE_LIMIT_MB")
+            return "failed", f"crawl process exceeded its memory limit of {limit} MB"
+        if close_reason == "shutdown":
+            return "failed", "crawl process was stopped (SIGTERM/SIGINT) before the crawl finished"
         if close_reason not in ("finished", "blocked"):
             return "failed", f"crawl ended early ({close_reason})"
         return "ok", None

@@ -152,13 +152,29 @@ def test_pages_that_failed_are_fetched_on_the_next_crawl(faulty: Faulty) -> None
     assert details == sorted(server.site.detail_path(i) for i in (TRUNCATED, BROKEN))
 
 
-def test_a_hung_crawl_is_killed_and_its_run_recorded_failed(tmp_path: Path, serve_portal, sqlite_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_time_limit_closes_the_crawl_and_keeps_what_it_saved(tmp_path: Path, serve_portal, sqlite_url: str) -> None:  # type: ignore[no-untyped-def]
+    server = serve_portal(samples.huilai_site())
+    config = write_config(tmp_path / "eduwatch.toml", sqlite_url, [server], delay=0.3)  # ~7 s of polite crawling
+    [summary] = run_crawl(config, ["huilai"], timeout=1.0)
+    assert summary.status == "failed"
+    assert summary.reason == "crawl time limit of 1 s reached before the crawl finished"
+    assert 0 < summary.pages_fetched < 23 and summary.docs_new < 13
+    run = _run(sqlite_url, summary.run_id)
+    assert (run.status, run.reason, run.docs_new) == ("failed", summary.reason, summary.docs_new)
+
+
+def test_a_child_that_does_not_finish_is_killed_and_its_run_recorded_failed(
+    tmp_path: Path, serve_portal, sqlite_url: str, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    import crawler.runner
+
+    monkeypatch.setattr(crawler.runner, "KILL_GRACE", 0.0)  # no grace: the child is stopped at the limit
     server = serve_portal(samples.huilai_site())
     config = write_config(tmp_path / "eduwatch.toml", sqlite_url, [server])
     lines: list[str] = []
     [summary] = run_crawl(config, ["huilai"], timeout=0.2, progress=lines.append)
     assert summary.status == "failed"
-    assert summary.reason == "crawl process timed out after 0.2 s and was killed"
+    assert summary.reason == "crawl process did not finish within 0.2 s and was killed"
     assert lines[-1] == f"huilai: failed ({summary.reason})"
     run = _run(sqlite_url, summary.run_id)
     assert (run.status, run.reason) == ("failed", summary.reason) and run.finished_at is not None
