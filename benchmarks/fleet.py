@@ -42,9 +42,9 @@ def serve(sites: Sequence[Site]) -> MultiSiteServer:
     return MultiSiteServer(sites, workers=16)
 
 
-def configure(workdir: Path, sites: Sequence[Site], *, delay: float) -> tuple[Path, str]:
+def configure(workdir: Path, sites: Sequence[Site], *, delay: float, per_host: int = 1) -> tuple[Path, str]:
     url = f"sqlite:///{workdir / 'eduwatch.db'}"
-    return write_config(workdir / "eduwatch.toml", url, sites, delay=delay), url
+    return write_config(workdir / "eduwatch.toml", url, sites, delay=delay, concurrency_per_host=per_host), url
 
 
 def crawl_template(config: Path, template: Site, timeout: float) -> CrawlMeasurement:
