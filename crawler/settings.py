@@ -72,6 +72,7 @@ HTTPCACHE_ENABLED = True
 HTTPCACHE_POLICY = "crawler.incremental.ListPagePolicy"
 HTTPCACHE_STORAGE = "scrapy.extensions.httpcache.FilesystemCacheStorage"
 HTTPCACHE_EXPIRATION_SECS = 0
+HTTPCACHE_GZIP = True
 HTTPCACHE_IGNORE_HTTP_CODES = [301, 302, 303, 307, 403, 404, 410, 412, 429, 500, 502, 503, 504]
 HTTPCACHE_DIR = str(Path(platformdirs.user_cache_dir("eduwatch")) / "httpcache")
 

@@ -18,13 +18,13 @@ behave the same on every portal lives here, so a fix lands once:
 from __future__ import annotations
 
 import asyncio
+import html
 import json
-import logging
 import re
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Iterable, Iterator
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy import Request, signals
@@ -38,6 +38,7 @@ from twisted.python.failure import Failure
 
 from crawler.blocking import PortalBlocked
 from crawler.decoding import decode_page
+from crawler.extract import parse_html
 from crawler.extract.attachments import AttachmentError, AttachmentLink, attachment_text, find_attachments, is_attachment_only
 from crawler.extract.body import DEFAULT_BODY_SELECTORS, extract_body
 from crawler.extract.labels import PageMetadata, extract_metadata
@@ -91,15 +92,13 @@ def _truthy(value: Any) -> bool:
 
 
 def _strip_tags(text: str) -> str:
-    import html
-
     return re.sub(r"\s+", " ", html.unescape(_TAG.sub("", text))).strip()
 
 
 class PortalSpider(scrapy.Spider):
     """Base of the five family spiders; ``name`` is the platform (``scrapy crawl gkmlpt -a portal=huilai``)."""
 
-    name = "portal"
+    name = ""  # abstract: not listed by `scrapy list`
     platform = ""
     body_selectors: tuple[str, ...] = DEFAULT_BODY_SELECTORS
 
@@ -550,10 +549,6 @@ def list_links(text: str, base_url: str, pattern: str | re.Pattern[str]) -> list
     The title is the link's ``title`` attribute when present (anchor text is often cut with
     ``...``); the date is the first date printed in the link's list item outside the link.
     """
-    from urllib.parse import urljoin
-
-    from crawler.extract import parse_html
-
     regex = re.compile(pattern) if isinstance(pattern, str) else pattern
     root = parse_html(text)
     entries: dict[str, ListEntry] = {}

@@ -8,7 +8,6 @@ as the spiders extracted it (``--items-dir``) and as the store kept it.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import urlsplit
 
