@@ -212,3 +212,15 @@ def test_scrapy_crawl_command_works(tmp_path: Path, serve_portal, sqlite_url: st
         assert (run.status, run.docs_new, run.trigger) == ("ok", 13, "manual")
         assert len(session.scalars(select(Source)).all()) == 13
     db.dispose()
+
+
+def test_oversized_attachment_is_listed_with_the_reason_and_not_downloaded(tmp_path: Path, serve_portal, sqlite_url: str) -> None:  # type: ignore[no-untyped-def]
+    server = serve_portal(samples.longchuan_site())
+    config = write_config(tmp_path / "eduwatch.toml", sqlite_url, [server], max_attachment_bytes=1000)
+    [summary], items = crawl_with_items(config, ["longchuan_jyj"], tmp_path / "items")
+    assert (summary.status, summary.errors) == ("ok", 0)
+    item = by_path(items["longchuan_jyj"])[server.site.detail_path(1214872)]
+    [attachment] = item["attachments"]
+    assert attachment["name"] == "龙川县加快推进城乡教育优质均衡发展全力提升乡镇教育教学水平实施方案.docx"
+    assert (attachment["type"], attachment["text"], attachment["error"]) == ("docx", None, "larger than 1000 bytes")
+    assert item["body"].startswith("详见附件")  # nothing to take the body from: the page's own words stay
