@@ -15,7 +15,7 @@ from benchmarks.portal_farm import measured_crawl, requests_of, span_of, timed, 
 from benchmarks.report import Report, at_most
 from localportals import PortalServer, synthetic_site
 
-FULL_DOCS, QUICK_DOCS = 10_000, 200
+FULL_DOCS, QUICK_DOCS = 10_000, 100
 FAMILY = "gkmlpt"
 
 

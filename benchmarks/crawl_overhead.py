@@ -26,7 +26,7 @@ from benchmarks.portal_farm import PROJECT_ROOT, measured_crawl, requests_of, re
 from benchmarks.report import Report, at_least
 from localportals import PortalServer, synthetic_site
 
-FULL_DOCS, QUICK_DOCS = 2_000, 150
+FULL_DOCS, QUICK_DOCS = 2_000, 100
 SERIAL_DOCS = 300  # the one-connection-per-host comparison (full mode only)
 FAMILY = "gkmlpt"
 

@@ -29,7 +29,7 @@ from benchmarks.report import Report, at_most
 from localportals import Site
 
 FULL = dict(portals=200, docs=500, new=5)
-QUICK = dict(portals=5, docs=40, new=1)
+QUICK = dict(portals=3, docs=30, new=1)
 DELAY = 2.0
 QUICK_DELAY = 0.2  # quick mode keeps the shape of the cycle, not its length
 

@@ -13,7 +13,7 @@ from benchmarks.incremental_cycle import report_cycle, run_cycle
 from benchmarks.report import Report, at_most
 
 FULL = dict(portals=3_000, docs=100, new=1)
-QUICK = dict(portals=20, docs=20, new=1)
+QUICK = dict(portals=10, docs=20, new=1)
 DELAY = 2.0
 QUICK_DELAY = 0.2  # quick mode keeps the shape of the cycle, not its length
 
