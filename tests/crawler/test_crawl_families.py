@@ -240,6 +240,8 @@ def test_reposts_are_one_document_with_several_sources(crawl: Crawl) -> None:
         assert len(huilai) == 1
         urls = sorted(urlsplit(s.url).path for s in huilai[0].sources)
         assert urls == ["/gkmlpt/content/1/1931/post_1931056.html", "/jyj/gkmlpt/content/2/2104/post_2104417.html"]
+        # The issuer's own portal (crawled first) speaks for the document, not the repost.
+        assert (huilai[0].publisher, huilai[0].index_no) == ("惠来县人民政府办公室", "114452240070359782/2023-00093")
         huantai = session.scalars(select(Document).where(Document.doc_no == "桓政办字〔2023〕18号")).all()
         assert len(huantai) == 1
         paths = sorted(urlsplit(s.url).path for s in huantai[0].sources)
