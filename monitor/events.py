@@ -61,6 +61,15 @@ class EventView:
         return data
 
 
+def show_value(value: Any) -> str:
+    """A metadata value as a summary prints it."""
+    if value is None or value == "":
+        return "（空）"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
 def one_line(text: str, limit: int = SUMMARY_LIMIT) -> str:
     """Summaries are single lines of bounded length, whatever the document holds."""
     text = " ".join(text.split())

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from monitor import events as kinds
 from monitor.classifier import ClassifiableDocument, Classification, classify
 from monitor.diffing import DEFAULT_CONTEXT, TextDiff, diff_texts
-from monitor.events import META_LABELS, one_line
+from monitor.events import META_LABELS, one_line, show_value
 from monitor.textnorm import clean_text, comparison_key, fold
 from storage.database import Database
 from storage.models import CrawlRun, Document, Event, Revision, Source, utcnow
@@ -369,7 +369,7 @@ def _content_events(
         )
     changes = _meta_changes(old_meta, new_meta)
     if changes:
-        text = "；".join(f"{META_LABELS[name]}：{_show(a)} → {_show(b)}" for name, (a, b) in changes.items())
+        text = "；".join(f"{META_LABELS[name]}：{show_value(a)} → {show_value(b)}" for name, (a, b) in changes.items())
         events.append(
             Event(
                 kind=kinds.METADATA_CHANGED, summary=one_line(revert + text),
@@ -421,14 +421,6 @@ def _meta_changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[An
             continue  # a gap filled by a repost, or a label the extractor missed
         changes[name] = [before, after]
     return changes
-
-
-def _show(value: Any) -> str:
-    if value is None or value == "":
-        return "（空）"
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    return str(value)
 
 
 def _reporting_source(document: Document) -> Source | None:
@@ -507,6 +499,7 @@ class RevisionDiff:
     from_revision: int
     to_revision: int
     diff: TextDiff
+    meta_changes: dict[str, list[Any]] = field(default_factory=dict)  # every differing field, gaps too
 
 
 def diff_revisions(db: Database, document_id: int, a: int | None = None, b: int | None = None) -> RevisionDiff:
@@ -535,4 +528,10 @@ def diff_revisions(db: Database, document_id: int, a: int | None = None, b: int 
         diff = diff_texts(
             revision_text(old.body, old.attachments_text or ""), revision_text(new.body, new.attachments_text or "")
         )
-        return RevisionDiff(document.id, document.title, old.number, new.number, diff)
+        old_meta, new_meta = old.meta or {}, new.meta or {}
+        meta_changes = {
+            name: [old_meta.get(name), new_meta.get(name)]
+            for name in META_FIELDS
+            if _meta_key(old_meta.get(name)) != _meta_key(new_meta.get(name))
+        }
+        return RevisionDiff(document.id, document.title, old.number, new.number, diff, meta_changes)

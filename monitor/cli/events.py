@@ -11,7 +11,7 @@ from datetime import date, datetime, timezone
 from monitor.cli.context import CliContext
 from monitor.cli.table import print_table
 from monitor.diffing import DEFAULT_CONTEXT
-from monitor.events import EVENT_KINDS, list_events
+from monitor.events import EVENT_KINDS, META_LABELS, list_events, show_value
 from monitor.revisions import classify_document, diff_revisions, reclassify_all
 from storage.models import Document
 
@@ -81,12 +81,19 @@ def cmd_diff(args: argparse.Namespace, context: CliContext) -> int:
         print(f"eduwatch: {exc.args[0]}", file=sys.stderr)
         return 1
     context_chars = None if args.full else DEFAULT_CONTEXT
+    meta_lines = [
+        f"{META_LABELS[name]}：{show_value(old)} → {show_value(new)}" for name, (old, new) in result.meta_changes.items()
+    ]
     if args.html:
         print(f"<p>{_escape(result.title)}：第{result.from_revision}版 → 第{result.to_revision}版</p>")
+        for line in meta_lines:
+            print(f"<p>{_escape(line)}</p>")
         print(f"<p>{_escape(result.diff.summary())}</p>")
         print(result.diff.html(context_chars))
         return 0
     print(f"{result.title}：第{result.from_revision}版 → 第{result.to_revision}版")
+    for line in meta_lines:
+        print(line)
     print(result.diff.summary())
     if result.diff.changed:
         print()

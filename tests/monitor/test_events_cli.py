@@ -105,6 +105,7 @@ def test_diff_default_last_two_text_and_html(monitored: Path, capsys: pytest.Cap
     assert code == 0
     assert out.splitlines() == [
         f"{TITLE}：第2版 → 第3版",
+        "有效性：有效 → 废止",
         "无实质变化",
     ], "revision 3 only changed validity: no text difference"
     code, out, _ = run(capsys, "--config", str(monitored), "diff", "1", "--rev", "1", "--rev", "2")
