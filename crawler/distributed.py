@@ -34,6 +34,7 @@ Not done in distributed mode: withdrawal probes at the end of a run (a local run
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import logging
@@ -386,10 +387,47 @@ class DistributedSpider(RedisSpider):
         spider.crawler = self.crawler
         spider.settings = self.crawler.settings
         spider._setup(self.crawler)
+        self._share_attachments(spider, run_id)
         for old in [r for r in self.delegates if r < run_id - 1000]:
             self.delegates.pop(old, None)
         self.delegates[run_id] = spider
         return spider
+
+    def _share_attachments(self, spider: Any, run_id: int) -> None:
+        """One download per attachment file and run across all workers, as a local run has.
+
+        The first worker to claim a file (HSETNX) downloads it and publishes (size, text,
+        error); the others wait for that result. A claimer that dies leaves the claim empty:
+        waiters give up after two minutes and download it themselves.
+        """
+        original = getattr(spider, "_download_attachment", None)
+        if original is None:
+            return
+        key = f"{self.keys.run(run_id)}:attachments"
+        server = self.redis
+
+        async def shared(url: str, type_: str) -> tuple[int | None, str | None, str | None]:
+            if server.hsetnx(key, url, b""):
+                server.expire(key, RUN_KEY_TTL)
+                try:
+                    result = await original(url, type_)
+                except BaseException:
+                    server.hdel(key, url)
+                    raise
+                server.hset(key, url, json.dumps(list(result)))
+                return result
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                raw = server.hget(key, url)
+                if raw is None:
+                    break
+                if raw:
+                    size, text, error = json.loads(raw)
+                    return size, text, error
+                await asyncio.sleep(0.2)
+            return await original(url, type_)
+
+        spider._download_attachment = shared
 
     # --- routing ----------------------------------------------------------------------------
 
