@@ -25,10 +25,10 @@ def run(report: Report, quick: bool) -> None:
     with tempfile.TemporaryDirectory(prefix="eduwatch-bench-memory-") as tmp, PortalServer(site):
         workdir = Path(tmp)
         config = write_config(workdir / "eduwatch.toml", f"sqlite:///{workdir / 'eduwatch.db'}", [site],
-                              delay=0.0, concurrency_per_host=8)
+                              delay=0.0, concurrency_per_host=8, max_list_pages=1_000)
         crawl = measured_crawl(config, [site.name], full=True, timeout=1500)
         requests, span = requests_of([site]), span_of([site])
-    if crawl.statuses() != {"ok": 1}:
+    if crawl.statuses() != {"ok": 1} or crawl.total("docs_new") != n_docs:
         report.note(f"crawl did not finish cleanly: {crawl.summaries}")
     report.note(f"{FAMILY} portal of {n_docs:,} documents, delay 0, 8 connections per host; {requests:,} requests "
                 f"in {span:.0f} s, {crawl.total('docs_new'):,} documents stored")

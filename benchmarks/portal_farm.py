@@ -78,12 +78,14 @@ def write_config(
     concurrency_per_host: int = 1,
     obey_robots: bool = True,
     timeout: float = 30.0,
+    max_list_pages: int | None = None,
 ) -> Path:
     """An eduwatch configuration for ``sites`` (they must be served already: base URLs are set)."""
     lines = [
         "[database]", f"url = {_toml_value(database_url)}", "",
         "[crawl]", f"delay = {delay!r}", f"concurrency_per_host = {concurrency_per_host}",
-        f"timeout = {timeout!r}", "retries = 1", f"obey_robots = {_toml_value(obey_robots)}", "",
+        f"timeout = {timeout!r}", "retries = 1", f"obey_robots = {_toml_value(obey_robots)}",
+        *([f"max_list_pages = {max_list_pages}"] if max_list_pages else []), "",
     ]
     for site in sites:
         lines.append("[[portals]]")
