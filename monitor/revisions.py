@@ -247,7 +247,10 @@ def _pending_documents():  # type: ignore[no-untyped-def]
     missing = select(Source.document_id).where(
         Source.missing_count >= WITHDRAWN_AFTER, Source.withdrawn.is_(False)
     )
-    return dirty.union(unannounced, missing)
+    back = select(Source.document_id).where(  # withdrawn, but the crawler fetched it again
+        Source.withdrawn.is_(True), Source.missing_count == 0, Source.http_status == 200
+    )
+    return dirty.union(unannounced, missing, back)
 
 
 @dataclass
@@ -472,6 +475,12 @@ def _withdraw_sources(
     """
     events: list[Event] = []
     for source in document.sources:
+        if source.withdrawn and source.missing_count == 0 and source.http_status == 200:
+            # Back after a maintenance outage or a re-publication: watched again, so a later
+            # disappearance is reported again. No event: its return is not news.
+            log.info("monitor: withdrawn source %s answers again; watching it again", source.url)
+            source.withdrawn = False
+            continue
         if source.withdrawn or source.missing_count < WITHDRAWN_AFTER:
             continue
         source.withdrawn = True

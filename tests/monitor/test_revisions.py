@@ -276,6 +276,14 @@ def test_withdrawn_after_two_missing_crawls(store: Store, db: Database) -> None:
         assert session.scalar(select(Source.withdrawn)) is True
     store.record_probe(store.start_run("huantai", full=False), URL, 404)
     assert run_monitor(db, now=NOW).events == 0, "withdrawn once"
+    # The page comes back (a maintenance outage): watched again, silently; a new removal counts again.
+    crawl(store, huantai())
+    assert run_monitor(db, now=NOW).events == 0
+    with db.sessions() as session:
+        assert session.scalar(select(Source.withdrawn)) is False
+    for _ in range(2):
+        store.record_probe(store.start_run("huantai", full=False), URL, 404)
+    assert kinds(run_monitor(db, now=NOW)) == {"withdrawn": 1}
 
 
 def test_new_and_repost_seen_before_the_first_pass(store: Store, db: Database) -> None:
