@@ -188,7 +188,8 @@ class CrawlProcess:
             name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
             reason = f"the crawl process was killed by {name}" + _memory_hint(self.limits, self.stderr_tail)
         else:
-            reason = f"the crawl process failed (exit {code})" + _last_error(self.stderr_tail)
+            reason = (f"the crawl process failed (exit {code})" + _memory_hint(self.limits, self.stderr_tail)
+                      + _last_error(self.stderr_tail))
         summaries = []
         with self.db.transaction() as session:
             for portal, run_id in run_ids.items():
@@ -218,7 +219,8 @@ def _signal_group(pid: int, sig: int) -> None:
 
 
 def _memory_hint(limits: CrawlLimits, tail: deque[str]) -> str:
-    if limits.memory_mb and any("MemoryError" in line for line in tail):
+    markers = ("MemoryError", "failed to map segment", "Cannot allocate memory", "std::bad_alloc")
+    if limits.memory_mb and any(marker in line for line in tail for marker in markers):
         return f" (out of memory: limit {limits.memory_mb} MB)"
     return ""
 
