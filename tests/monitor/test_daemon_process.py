@@ -299,3 +299,36 @@ def test_restart_after_missed_runs_runs_each_missed_portal_once(tmp_path: Path, 
     assert by_name["huilai"]["last_crawl"]["docs_new"] == len(huilai.docs)
     assert by_name["huantai"]["next_run"] > by_name["huilai"]["last_crawl"]["finished"]
     db.dispose()
+
+
+def test_recrawl_url_and_document_refetch_just_that_page(tmp_path: Path, served, sqlite_url) -> None:
+    """A body edit the lists do not show is found by ``recrawl --url`` / ``--document``."""
+    site = samples.huilai_site()
+    served(site)
+    config = write_config(tmp_path / "eduwatch.toml", sqlite_url, [site])
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+
+    def eduwatch(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "monitor", "--config", str(config), *args],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=90)
+
+    assert eduwatch("recrawl", "--portal", "huilai").returncode == 0
+    site.edit_body(1931056, "教育", "教育教学")
+    assert "0 updated" in eduwatch("recrawl", "--portal", "huilai").stdout  # the lists show nothing new
+    url = site.url(1931056)
+    site.reset_log()
+    done = eduwatch("recrawl", "--url", url)
+    assert done.returncode == 0, done.stderr
+    assert "huilai: ok — 0 new, 1 updated" in done.stdout
+    details = [r.target for r in site.log if "/content/" in r.target]
+    assert details == [site.detail_path(1931056)]  # only the target's page, no other detail page
+    db = Database(sqlite_url)
+    with db.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Event).where(Event.kind == "revised")) == 1
+        doc_id = session.scalar(select(Document.id).where(Document.doc_no.is_not(None), Document.body.contains("教育教学")))
+    site.edit_body(1931056, "教育教学", "教育")
+    done = eduwatch("recrawl", "--document", str(doc_id))
+    assert done.returncode == 0 and "1 updated" in done.stdout
+    assert eduwatch("recrawl", "--url", "http://127.0.0.1:9/nowhere").returncode == 1
+    assert eduwatch("recrawl", "--document", "999999").returncode == 1
+    db.dispose()
