@@ -1,9 +1,13 @@
 """Benchmark 4 — the store: ingest rate and dedupe lookup time at province size.
 
 200,000 sightings (about 20% reposts of an earlier notice on another portal, matched by 文号
-or fingerprint) go through ``Store.save_document`` one by one, exactly as the crawler's
-pipeline calls it: one transaction per sighting. Then identity-key lookups are timed at that
-size. SQLite runs in a temporary file; PostgreSQL in a dedicated schema ``eduwatch_bench``
+or fingerprint). At today's rate of ``Store.save_document`` (a few hundred per second) all
+200,000 through it would take longer than the whole suite may, so the full run bulk-loads the
+first 190,000 with plain INSERTs of what the store would have written (documents, identity
+keys, sources; reposts as extra sources of their original) and then times the last 10,000
+through ``Store.save_document`` one by one, exactly as the crawler's pipeline calls it (one
+transaction per sighting) — against a store that already holds the rest, reposts of those
+included. Then identity-key lookups are timed at that size. SQLite runs in a temporary file; PostgreSQL in a dedicated schema ``eduwatch_bench``
 (dropped and recreated first) of EDUWATCH_TEST_DATABASE_URL, or of the local test database.
 Targets: ≥ 1,000 documents/s into SQLite; a dedupe lookup under 2 ms.
 """
@@ -17,24 +21,26 @@ import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import func, insert, select, text
 
 from benchmarks.report import Report, at_least, at_most
 from benchmarks.synthetic_records import Sighting, portal_names, sightings
 from eduwatch.config import PortalConfig
 from storage.database import Database
 from storage.identity import identity_keys
+from storage.models import Attachment, Document, DocumentKey, Portal, Source
 from storage.store import Store
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PG_SCHEMA = "eduwatch_bench"
 FULL_DOCS, QUICK_DOCS = 200_000, 1_000
+TIMED_TAIL = 10_000  # full mode: sightings that go through save_document after the bulk load
 PORTALS = 200
 LOOKUPS = 2_000
 QUICK_LOOKUPS = 300
 # Bound per back end so a slow store cannot eat the suite's 10-minute budget; the figure then
 # says how many documents were actually ingested.
-FULL_TIME_LIMIT, QUICK_TIME_LIMIT = 330.0, 4.0
+FULL_TIME_LIMIT, QUICK_TIME_LIMIT = 60.0, 4.0
 
 
 def postgres_url() -> str:
@@ -61,9 +67,52 @@ def _portal_configs() -> list[PortalConfig]:
     ]
 
 
+_DOCUMENT_FIELDS = ("index_no", "index_no_raw", "doc_no", "doc_no_raw", "title", "title_raw", "publisher",
+                    "category", "keywords", "written_date", "published_date", "written_date_raw",
+                    "published_date_raw", "validity", "is_abolished", "body")
+
+
+def bulk_load(db: Database, items: list[Sighting]) -> float:
+    """Write what save_document would have for ``items``, with executemany INSERTs; returns seconds."""
+    begun = time.perf_counter()
+    with db.transaction() as session:
+        portal_ids = dict(session.execute(select(Portal.name, Portal.id)).all())
+        next_doc = (session.scalar(select(func.max(Document.id))) or 0) + 1
+    document_of: dict[int, int] = {}  # sighting index of an original -> document id
+    seen_keys: set[str] = set()
+    for start in range(0, len(items), 5_000):
+        documents, keys, sources, attachments = [], [], [], []
+        for n, item in enumerate(items[start : start + 5_000], start=start):
+            record = item.record
+            if item.repost_of is None:
+                document_id = document_of[n] = next_doc
+                next_doc += 1
+                row = {field: getattr(record, field) for field in _DOCUMENT_FIELDS}
+                documents.append({**row, "id": document_id, "content_hash": f"{document_id:064x}"})
+                attachments.extend({"document_id": document_id, "name": a.name, "url": a.url, "type": a.type,
+                                    "size": a.size, "text": a.text} for a in record.attachments)
+            else:
+                document_id = document_of[item.repost_of]
+            for kind, key in identity_keys(record):
+                if key not in seen_keys:
+                    seen_keys.add(key)
+                    keys.append({"key": key, "document_id": document_id, "kind": kind})
+            sources.append({"url": record.url, "document_id": document_id, "portal_id": portal_ids[item.portal],
+                            "list_title": record.list_title, "list_date": record.list_date, "http_status": 200})
+        with db.transaction() as session:
+            for model, rows in ((Document, documents), (DocumentKey, keys), (Source, sources),
+                                (Attachment, attachments)):
+                if rows:
+                    session.execute(insert(model.__table__), rows)
+    if db.engine.dialect.name == "postgresql":  # explicit ids: move the sequence past them
+        with db.engine.begin() as connection:
+            connection.execute(text("SELECT setval(pg_get_serial_sequence('documents', 'id'), "
+                                    "(SELECT max(id) FROM documents))"))
+    return time.perf_counter() - begun
+
+
 def ingest(store: Store, items: list[Sighting], time_limit: float) -> tuple[int, float, dict[str, int]]:
     """Save sightings in order until done or ``time_limit``; returns (saved, seconds, outcomes)."""
-    store.sync_portals(_portal_configs())
     runs = {name: store.start_run(name, full=True, trigger="benchmark") for name in portal_names(PORTALS)}
     outcomes: dict[str, int] = {}
     started = time.perf_counter()
@@ -96,19 +145,27 @@ def bench_backend(report: Report, label: str, url: str, items: list[Sighting], q
     db = Database(url)
     try:
         store = Store(db)
-        saved, seconds, outcomes = ingest(store, items, QUICK_TIME_LIMIT if quick else FULL_TIME_LIMIT)
+        store.sync_portals(_portal_configs())
+        head = 0 if quick else len(items) - TIMED_TAIL
+        if head:
+            seconds = bulk_load(db, items[:head])
+            report.note(f"{label}: bulk-loaded the first {head:,} sightings in {seconds:.0f} s "
+                        f"({store.document_count():,} documents); the rest go through save_document")
+        saved, seconds, outcomes = ingest(store, items[head:], QUICK_TIME_LIMIT if quick else FULL_TIME_LIMIT)
         rate = saved / seconds
         documents = store.document_count()
-        reposts = sum(1 for item in items[:saved] if item.repost_of is not None)
-        note = f"{saved:,} sightings ({reposts:,} reposts) -> {documents:,} documents; outcomes {outcomes}"
-        if saved < len(items):
-            note += f"; STOPPED at the {seconds:.0f} s bound before {len(items):,}"
+        total = head + saved
+        reposts = sum(1 for item in items[:total] if item.repost_of is not None)
+        note = (f"{saved:,} sightings timed through save_document, store now {total:,} sightings ({reposts:,} "
+                f"reposts) -> {documents:,} documents; outcomes {outcomes}")
+        if head + saved < len(items):
+            note += f"; STOPPED at the {seconds:.0f} s bound"
         report.figure(f"{label} ingest", rate, "documents/s", target="≥ 1000" if label == "sqlite" else None,
                       check=at_least(1000) if label == "sqlite" else None, note=note)
-        expected = saved - reposts
+        expected = total - reposts
         if documents != expected:
             report.note(f"dedupe: expected {expected:,} distinct documents, store holds {documents:,}")
-        timings = time_lookups(store, items[:saved], QUICK_LOOKUPS if quick else LOOKUPS)
+        timings = time_lookups(store, items[:total], QUICK_LOOKUPS if quick else LOOKUPS)
         timings.sort()
         report.figure(f"{label} dedupe lookup median", statistics.median(timings), "ms", target="< 2",
                       check=at_most(2.0), note=f"{len(timings)} lookups at {documents:,} documents")
@@ -121,7 +178,7 @@ def bench_backend(report: Report, label: str, url: str, items: list[Sighting], q
 def run(report: Report, quick: bool) -> None:
     total = QUICK_DOCS if quick else FULL_DOCS
     items = list(sightings(total, portals=PORTALS))
-    report.note(f"{total:,} sightings over {PORTALS} portals, one save_document transaction each")
+    report.note(f"{total:,} sightings over {PORTALS} portals" + ("" if quick else f"; the last {TIMED_TAIL:,} timed"))
     with tempfile.TemporaryDirectory(prefix="eduwatch-bench-store-") as tmp:
         bench_backend(report, "sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}", items, quick)
     url = postgres_url()
