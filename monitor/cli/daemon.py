@@ -61,9 +61,16 @@ def cmd_daemon(args: argparse.Namespace, context: CliContext) -> int:
 def cmd_worker(args: argparse.Namespace, context: CliContext) -> int:
     from crawler.distributed import run_worker
 
+    import redis
+
     config = context.config
     setup_logging(json_lines=config.daemon.log_json)
-    return run_worker(context.config_path, config, idle_exit=args.idle_exit)
+    try:
+        return run_worker(context.config_path, config, idle_exit=args.idle_exit)
+    except redis.RedisError as exc:
+        host = config.redis.url.rsplit("@", 1)[-1]  # never print a password from the URL
+        print(f"eduwatch worker: cannot use Redis at {host}: {exc}", file=sys.stderr)
+        return 1
 
 
 def cmd_recrawl(args: argparse.Namespace, context: CliContext) -> int:
