@@ -69,7 +69,10 @@ class Verdict(Enum):
 @dataclass
 class _Coverage:
     oldest: date | None = None
-    exhausted: bool = False  # the list was walked to its last page
+    exhausted: bool = False  # the list was walked to its last page and that page was its real end
+    window: bool = False  # the list ended, but shows only a recent window of the portal's documents
+    repeated: bool = False  # a page brought only entries this list had already shown this run
+    urls: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -97,24 +100,56 @@ class ListWalk:
             return Verdict.REVISIT
         return Verdict.KNOWN
 
-    def observe(self, list_key: str, entries: Iterable[ListEntry]) -> None:
-        """Record the entries of one list page: they are listed, and extend the walked range."""
+    def observe(self, list_key: str, entries: Iterable[ListEntry]) -> int:
+        """Record the entries of one list page: they are listed, and extend the walked range.
+
+        Returns how many of them this list had not shown before in this run. A page of
+        nothing but repeats (a server that answers the last page again past the end, or
+        page 0 and page 1 alike) sets ``repeated``: paging on would loop.
+        """
         cover = self.coverage.setdefault(list_key, _Coverage())
+        shown = 0
+        new_here = 0
         for entry in entries:
+            shown += 1
             self.seen.add(entry.url)
+            if entry.url not in cover.urls:
+                cover.urls.add(entry.url)
+                new_here += 1
             day = _day(entry.date)
             if day is not None and (cover.oldest is None or day < cover.oldest):
                 cover.oldest = day
+        if shown and not new_here:
+            cover.repeated = True
+        return new_here
 
-    def reached_end(self, list_key: str) -> None:
-        self.coverage.setdefault(list_key, _Coverage()).exhausted = True
+    def repeated(self, list_key: str) -> bool:
+        cover = self.coverage.get(list_key)
+        return bool(cover and cover.repeated)
+
+    def listed_count(self, list_key: str) -> int:
+        """Distinct entries this list has shown in this run."""
+        cover = self.coverage.get(list_key)
+        return len(cover.urls) if cover else 0
+
+    def reached_end(self, list_key: str, *, complete: bool = True) -> None:
+        """The list has no more pages. ``complete=False``: it ended short of what the portal
+        says it holds (an API that exposes only a recent window), so it vouches only for the
+        range it showed — what is older is out of view, not gone.
+        """
+        cover = self.coverage.setdefault(list_key, _Coverage())
+        if complete:
+            cover.exhausted = True
+        else:
+            cover.window = True
 
     def probe_candidates(self) -> list[str]:
         """Known URLs missing from every list this run, yet inside the range every list covered.
 
-        A list stopped early only vouches for entries at least as recent as its oldest entry;
-        with several lists the safe bound is the most recent of those oldest dates. When every
-        list was walked to its end, any known URL not seen is a candidate.
+        A list stopped early, or one that ended but is only a recent window of the portal,
+        only vouches for entries at least as recent as its oldest entry; with several lists
+        the safe bound is the most recent of those oldest dates. When every list was walked
+        to its real end, any known URL not seen is a candidate.
         """
         if not self.coverage:
             return []

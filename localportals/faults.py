@@ -1,9 +1,14 @@
 """Misbehaviour a real portal shows, switched on per site so each crawler defence can be tested.
 
 Paths in these sets are server paths without the query (``/gkmlpt/content/1/1000/post_1000001.html``);
-``error_500`` and ``truncated`` also accept document ids. Truncation is done with an honest
-Content-Length: the server sends the first half of the page and says so, the way a CMS that
-crashed mid-template does — the HTTP exchange is valid, the HTML is not.
+``error_500`` and ``truncated`` also accept document ids. Truncation comes in two kinds
+(``Faults.truncation``):
+
+* ``"dataloss"`` (default) — what a real server does when a worker dies or a proxy times out
+  mid-transfer: it announces the whole page's Content-Length, sends the first half and closes
+  the connection. The HTTP exchange itself is broken; Scrapy reports data loss.
+* ``"short"`` — an honest Content-Length for half a page, the way a CMS that crashed
+  mid-template answers: the HTTP exchange is valid, only the HTML shows the cut.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ class Faults:
     flaky: dict[str, int] = field(default_factory=dict)  # path -> first N requests answer 503
     error_500: set[object] = field(default_factory=set)  # paths or doc ids answering 500
     truncated: set[object] = field(default_factory=set)  # paths or doc ids cut in half
+    truncation: str = "dataloss"  # "dataloss": full Content-Length, half the bytes | "short": honest length
 
     def challenged(self, path: str) -> bool:
         return self.challenge or path in self.challenge_paths

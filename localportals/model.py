@@ -102,7 +102,12 @@ class RequestRecord:
 
 
 class Site:
-    """One portal: family, options, documents, faults, request log. Thread-safe."""
+    """One portal: family, options, documents, faults, request log. Thread-safe.
+
+    ``options`` holds the family's own settings plus real-world variants, all off by default:
+    ``omit_end_tags`` (every HTML page ends without ``</body></html>``, as some portals do) and
+    the family-specific ones documented in each ``localportals.families`` module.
+    """
 
     def __init__(
         self,

@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import hashlib
+import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 from localportals.faults import CHALLENGE_COOKIE, challenge_page
 from localportals.model import RequestRecord, Site
 
+_END_TAGS = re.compile(r"\s*</body>\s*</html>\s*$", re.IGNORECASE)
 LOGGED_HEADERS = ("If-None-Match", "If-Modified-Since", "User-Agent", "Cookie", "Host", "Content-Type")
 
 
@@ -85,11 +87,16 @@ def _answer(site: Site, request: Request) -> tuple[int, dict[str, str], bytes]:
     if response.truncatable and (path in faults.error_500 or response.doc_id in faults.error_500):
         response = Response(500, "<html><head><title>500 Internal Server Error</title></head>"
                                  "<body><h1>500 Internal Server Error</h1></body></html>")
+    if site.options.get("omit_end_tags") and isinstance(response.body, str) and response.content_type == "text/html":
+        # Real portals that never write </body></html>: the page is whole, only the end tags are missing.
+        response.body = _END_TAGS.sub("\n", response.body)
     body = _encode(site, response)
-    if response.truncatable and (path in faults.truncated or response.doc_id in faults.truncated):
-        body = body[: len(body) // 2]
     headers = {"Content-Type": _content_type(site, response)}
     headers.update(response.headers)
+    if response.truncatable and (path in faults.truncated or response.doc_id in faults.truncated):
+        if faults.truncation == "dataloss":
+            headers["Content-Length"] = str(len(body))  # the server promises it all, then hangs up
+        body = body[: len(body) // 2]
     if site.conditional and response.cacheable and response.status == 200:
         etag = '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
         modified = (response.last_modified or site.modified).replace(microsecond=0)

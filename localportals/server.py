@@ -37,8 +37,10 @@ class _Handler(BaseHTTPRequestHandler):
         status, headers, payload = handle(self._site(), request)
         self.send_response(status)
         for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(payload)))
+            if key != "Content-Length":
+                self.send_header(key, value)
+        # A declared length other than the payload's is the truncation fault (see localportals.faults).
+        self.send_header("Content-Length", headers.get("Content-Length", str(len(payload))))
         self.send_header("Connection", "close")
         self.end_headers()
         if send_body and self.command != "HEAD":

@@ -59,13 +59,13 @@ from crawler.normalize import (
     title_key,
 )
 from crawler.settings import settings_for_config
+from crawler.spiders.truncation import detail_truncation, is_data_loss, list_truncation
 from eduwatch.config import Config, ConfigError, PortalConfig, load_config
 from storage.database import Database
 from storage.records import AttachmentRecord, DocumentRecord, FetchError, ListEntry
 from storage.store import RunSummary, Store
 
 TEXT_ATTACHMENTS = ("docx", "pdf")  # downloaded for their text; other types are only listed
-_HTML_END = re.compile(r"</html\s*>", re.IGNORECASE)
 _H1 = re.compile(r"<h1\b[^>]*>(.*?)</h1>", re.IGNORECASE | re.DOTALL)
 _TITLE = re.compile(r"<title\b[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
@@ -229,9 +229,11 @@ class PortalSpider(scrapy.Spider):
         """Detail requests this list page calls for, and whether it brought anything new.
 
         Known entries are reported to the store as still listed; with ``--full`` every entry
-        is refetched and paging goes on to the end.
+        is refetched and paging goes on to the end. A page that only repeats what this list
+        already showed in this run is never "new" (paging on would loop); the family can ask
+        ``self.walk.repeated(list_key)`` to treat it as the list's end.
         """
-        self.walk.observe(list_key, entries)
+        new_here = self.walk.observe(list_key, entries)
         requests: list[Request] = []
         listed_known: list[ListEntry] = []
         fresh = False
@@ -246,11 +248,12 @@ class PortalSpider(scrapy.Spider):
             requests.append(self.detail_request(entry, verdict, (extras or {}).get(entry.url, {})))
         if listed_known and self.store is not None and self.run_id is not None:
             self.store.mark_listed(self.run_id, self.portal, listed_known)
-        return requests, fresh or self.full
+        return requests, bool(new_here) and (fresh or self.full)
 
-    def list_ended(self, list_key: str) -> None:
-        """The list was walked to its last page: every known URL of it not seen is gone from it."""
-        self.walk.reached_end(list_key)
+    def list_ended(self, list_key: str, *, complete: bool = True) -> None:
+        """The list was walked to its last page: every known URL of it not seen is gone from it
+        — unless ``complete=False`` (the list is a recent window: older documents are out of view)."""
+        self.walk.reached_end(list_key, complete=complete)
 
     def list_failed(self, failure: Failure) -> None:
         if failure.check(PortalBlocked):
@@ -266,8 +269,10 @@ class PortalSpider(scrapy.Spider):
                 json.loads(text)
             except ValueError as exc:
                 raise BrokenPage(f"list page is not valid JSON ({exc})") from None
-        elif expect == "html" and not _HTML_END.search(text):
-            raise BrokenPage("list page is truncated (no </html>)")
+        elif expect == "html":
+            cut = list_truncation(text)
+            if cut:
+                raise BrokenPage(cut)
         return text
 
     def broken_list(self, response: Response, exc: Exception) -> None:
@@ -294,8 +299,9 @@ class PortalSpider(scrapy.Spider):
             return
         try:
             text = decode_page(response.body, _header(response, "Content-Type")).text
-            if not _HTML_END.search(text):
-                raise BrokenPage("detail page is truncated (no </html>)")
+            cut = detail_truncation(text, self.body_selectors)
+            if cut:
+                raise BrokenPage(cut)
             parts = self.detail_parts(response, text, entry, response.meta.get("extra") or {})
             record = self.make_record(response, text, entry, parts)
         except Exception as exc:  # noqa: BLE001 — one bad page is an error on its URL, not a crash
@@ -453,6 +459,8 @@ class PortalSpider(scrapy.Spider):
     def _failure_reason(failure: Failure) -> str:
         if failure.check(HttpError):
             return f"HTTP {failure.value.response.status}"  # type: ignore[union-attr]
+        if is_data_loss(failure):
+            return "truncated: the connection closed before the announced Content-Length (data loss)"
         value = failure.value
         return f"{type(value).__name__}: {value}"[:500]
 

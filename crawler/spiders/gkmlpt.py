@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any, Iterable, Iterator
+from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.http import Response
@@ -46,12 +47,45 @@ def parse_index_config(text: str) -> tuple[str, list[dict[str, Any]]]:
 
 def leaf_categories(nodes: Iterable[dict[str, Any]]) -> Iterator[int]:
     """Ids of the tree's leaves (a parent's list repeats its children's posts)."""
+    for node, _count in leaf_counts(nodes):
+        yield node
+
+
+def leaf_counts(nodes: Iterable[dict[str, Any]]) -> Iterator[tuple[int, int | None]]:
+    """(id, post_count) of the tree's leaves; post_count None when the node does not say."""
     for node in nodes:
         children = node.get("children") or []
         if children:
-            yield from leaf_categories(children)
+            yield from leaf_counts(children)
         elif node.get("id") is not None:
-            yield int(node["id"])
+            yield int(node["id"]), _count(node.get("post_count"))
+
+
+def _count(value: Any) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def host_of(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
+
+
+def trusted_post_url(listed: str | None, own: str | None, base: str) -> str | None:
+    """Which URL to fetch for a post the API lists at ``listed`` (we could build ``own``).
+
+    The API's ``url``/``post_url`` sometimes point at another host: a copy site that
+    republishes the platform's posts, or a stale domain. The portal's own host is trusted
+    first, any other official ``*.gov.cn`` host next; anything else is replaced by the post's
+    URL under the portal's own base.
+    """
+    if not listed:
+        return own
+    host = host_of(listed)
+    if host == host_of(base) or host.endswith(".gov.cn") or own is None:
+        return listed
+    return own
 
 
 def detail_config_content(text: str) -> str | None:
@@ -92,29 +126,46 @@ class GkmlptSpider(PortalSpider):
         except BrokenPage as exc:
             self.broken_list(response, exc)
             return
-        categories = list(self.portal_config.categories) or list(leaf_categories(tree))
+        counts = dict(leaf_counts(tree))
+        categories = list(self.portal_config.categories) or list(counts)
         self.walk.coverage.pop("index", None)  # the index page lists no documents
         for category in categories:
-            yield self.api_request(category, 1, sid)
+            yield self.api_request(category, 1, sid, claimed=counts.get(category) or 0)
 
-    def api_request(self, category: int, page: int, sid: str, per_page: int = 0) -> Request:
+    def api_request(self, category: int, page: int, sid: str, per_page: int = 0, *, claimed: int = 0,
+                    previous: tuple[int, ...] = ()) -> Request:
+        """One API page. ``claimed``: how many posts the platform says the category holds;
+        ``previous``: the post ids of the page before (a page that repeats them is the end).
+        Both travel in cb_kwargs so a distributed worker that did not see the earlier pages knows."""
         request = self.list_request(
             f"{self.base}/gkmlpt/api/all/{category}?page={page}&sid={sid}",
             self.parse_api,
             list_key=f"category:{category}",
-            cb_kwargs={"category": category, "page": page, "sid": sid, "per_page": per_page},
+            cb_kwargs={"category": category, "page": page, "sid": sid, "per_page": per_page, "claimed": claimed,
+                       "previous": previous},
         )
         # Sites that show one page answer page>=2 with 404: that is the list's end, not an error.
         request.meta["handle_httpstatus_list"] = [404]
         return request
 
-    def parse_api(self, response: Response, category: int, page: int, sid: str, per_page: int) -> Iterator[Request]:
+    def end_of_category(self, key: str, claimed: int) -> None:
+        """The API has no more pages. Fewer posts than the platform claims: the API is a recent
+        window, and the posts outside it are out of view, not withdrawn."""
+        shown = self.walk.listed_count(key)
+        complete = not claimed or shown >= claimed
+        if not complete:
+            self.logger.info("%s: %s ended after %d of %d posts: the API shows a recent window",
+                             self.portal, key, shown, claimed)
+        self.list_ended(key, complete=complete)
+
+    def parse_api(self, response: Response, category: int, page: int, sid: str, per_page: int, claimed: int = 0,
+                  previous: tuple[int, ...] = ()) -> Iterator[Request]:
         key = f"category:{category}"
         if response.status == 404:
             if page == 1:
                 self.broken_list(response, BrokenPage(f"HTTP 404 for category {category}"))
             else:
-                self.list_ended(key)
+                self.end_of_category(key, claimed)
             return
         try:
             payload = json.loads(self.list_text(response, expect="json"))
@@ -122,25 +173,30 @@ class GkmlptSpider(PortalSpider):
             self.broken_list(response, exc)
             return
         articles = list(iter_json_articles(payload))
+        ids = tuple(post for post in (_count(a.get("id")) for a in articles) if post is not None)
+        repeats = bool(ids) and set(ids) <= set(previous)  # past the end, the last page again
         entries: list[ListEntry] = []
         extras: dict[str, dict[str, Any]] = {}
         for position, article in enumerate(articles):
-            url = _text(article.get("url")) or _text(article.get("post_url")) or self._post_url(article)
+            listed = _text(article.get("url")) or _text(article.get("post_url"))
+            url = trusted_post_url(response.urljoin(listed) if listed else None, self._post_url(article), self.base)
             if not url:
                 continue
-            url = response.urljoin(url)
             entries.append(ListEntry(url, _text(article.get("title")), _text(article.get("created_at")), position))
             extras[url] = {"article": article}
         requests, fresh = self.take_entries(entries, key, extras)
         yield from requests
         total = payload.get("total") if isinstance(payload, dict) else None
+        classify = payload.get("classify") if isinstance(payload, dict) else None
+        claimed = max(claimed, _count(total) or 0, _count((classify or {}).get("post_count")) or 0)
         per_page = per_page or len(articles)  # the first page tells the page size
         seen_so_far = (page - 1) * per_page + len(articles)
-        at_end = not articles or (isinstance(total, int) and seen_so_far >= total)
+        at_end = (not articles or repeats or self.walk.repeated(key)
+                  or (isinstance(total, int) and seen_so_far >= total))
         if at_end:
-            self.list_ended(key)
+            self.end_of_category(key, claimed)
         elif fresh and page < self.max_list_pages:
-            yield self.api_request(category, page + 1, sid, per_page)
+            yield self.api_request(category, page + 1, sid, per_page, claimed=claimed, previous=ids)
 
     def _post_url(self, article: dict[str, Any]) -> str | None:
         try:

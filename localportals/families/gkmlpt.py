@@ -5,6 +5,17 @@ URLs (``P`` = the site prefix, e.g. ``/swlhjyj``; empty when mounted at the root
   ``P/gkmlpt/api/all/{category_id}?page=N&sid=SID``    JSON list, newest first, page 1 first
   ``P/gkmlpt/content/{id//10^6}/{id//10^3}/post_{id}.html``   detail
   ``P/attachment/{aid//10^6}/{aid//10^3}/{aid}/{post}.{ext}``  attachment
+
+API variants seen on real sites (``Site.options``, all off by default):
+  ``api_page_size``  posts per API page (e.g. 100) instead of ``Site.page_size``
+  ``api_past_end``   ``"last"``: a page past the end answers the last page again (default: empty)
+  ``api_total``      False: no top-level ``total`` in the answer
+  ``api_pages``      N: only N pages exist, page > N answers 404
+  ``api_window``     N: only the N most recent posts of a category are in the API (``total`` counts
+                     them, ``classify.post_count`` and the TREE still count the whole category)
+  ``article_host``   ``"scheme://host"``: the articles' ``url``/``post_url`` point at this other
+                     host (a copy site), while the detail pages are served here
+Page 0 always answers like page 1.
 """
 
 from __future__ import annotations
@@ -131,19 +142,30 @@ class Gkmlpt:
         if node is None:
             return Response(200, json.dumps({"classify": {}, "articles": [], "total": 0}), "application/json")
         docs = [d for d in site.listed() if d.category in names]
+        window = site.options.get("api_window")
+        if window:  # only the most recent posts; total counts the window, post_count the whole category
+            docs = docs[: int(window)]  # type: ignore[call-overload]
         try:
             page = max(int(params.get("page") or 1), 1)  # page 0 answers like page 1, as on many sites
         except ValueError:
             page = 1
-        size = site.page_size
+        size = int(site.options.get("api_page_size") or site.page_size)  # type: ignore[call-overload]
+        pages = max((len(docs) + size - 1) // size, 1)
+        max_pages = site.options.get("api_pages")
+        if max_pages and page > int(max_pages):  # type: ignore[call-overload]
+            return Response(404, json.dumps({"code": 404, "msg": "not found"}), "application/json")
+        if site.options.get("api_past_end") == "last":
+            page = min(page, pages)  # past the end: the last page again
         chunk = docs[(page - 1) * size: page * size]
         classify = {k: node[k] for k in ("id", "name", "parent", "post_count")}
         classify["theme_count"] = node["post_count"]
-        payload = {"classify": classify, "articles": [self.article(site, d) for d in chunk], "total": len(docs)}
+        payload: dict[str, object] = {"classify": classify, "articles": [self.article(site, d) for d in chunk]}
+        if site.options.get("api_total", True):
+            payload["total"] = len(docs)
         return Response(200, json.dumps(payload, ensure_ascii=False), "application/json", cacheable=True)
 
     def article(self, site: Site, doc: Doc) -> dict[str, object]:
-        url = site.base_url_root + self.detail_path(site, doc)
+        url = str(site.options.get("article_host") or site.base_url_root) + self.detail_path(site, doc)
         written = doc.written_date or doc.published_date
         return {
             "id": doc.id,

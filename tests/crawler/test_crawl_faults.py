@@ -114,10 +114,12 @@ def test_truncated_and_500_pages_are_errors_on_their_urls_and_never_saved(faulty
     run = _run(faulty.db_url, summary.run_id)
     reasons = {entry["url"].split(":", 2)[-1].split("/", 1)[-1]: entry["reason"] for entry in run.error_log}
     assert reasons == {
-        site.detail_path(TRUNCATED).lstrip("/"): "detail page is truncated (no </html>)",
+        site.detail_path(TRUNCATED).lstrip("/"):
+            "truncated: the connection closed before the announced Content-Length (data loss)",
         site.detail_path(BROKEN).lstrip("/"): "HTTP 500",
     }
     assert [s for _m, t, s in requests_of(server) if t == site.detail_path(BROKEN)] == [500, 500]  # retries = 1
+    assert len([t for _m, t, _s in requests_of(server) if t == site.detail_path(TRUNCATED)]) == 2  # data loss is retried
     saved = by_path(faulty.items["huilai"])
     assert site.detail_path(TRUNCATED) not in saved and site.detail_path(BROKEN) not in saved
     db = Database(faulty.db_url)

@@ -16,6 +16,7 @@ from crawler.spiders.gkmlpt import detail_config_content, leaf_categories, parse
 from crawler.spiders.govcn import feed_entries
 from crawler.spiders.hanweb import jpage_config, unwrap_datastore
 from crawler.spiders.trs import page_count, page_url
+from crawler.spiders.truncation import detail_truncation, list_truncation
 from eduwatch.config import CrawlConfig
 from storage.records import ListEntry
 from storage.store import KnownSource
@@ -179,3 +180,28 @@ def test_no_remote_doors_into_the_crawler() -> None:
 def test_every_platform_has_its_spider() -> None:
     for platform in PLATFORM_MODULES:
         assert spider_for(platform).name == platform == spider_for(platform).platform
+
+
+PAGE_HEAD = '<!DOCTYPE html>\n<html><head><title>t</title></head><body><div class="header">站</div>\n'
+
+
+def test_a_page_without_end_tags_is_whole_when_its_body_container_closes() -> None:
+    whole = PAGE_HEAD + '<div class="TRS_Editor"><div><p>正文</p></div></div>\n<div class="footer">版权</div>\n'
+    assert detail_truncation(whole, (".TRS_Editor",)) is None
+    assert detail_truncation(whole.replace("</div>\n<div class", "\n<div class", 1), (".TRS_Editor",)) is None
+    assert detail_truncation(whole + "</body>", ("#zoom",)) is None  # </body>: whole, container or not
+
+
+def test_a_page_cut_inside_or_before_its_body_is_truncated() -> None:
+    inside = PAGE_HEAD + '<div class="TRS_Editor"><div><p>正文</p></div><p>第二段'
+    assert detail_truncation(inside, (".TRS_Editor",)) == "detail page is truncated (body container never closed, no </body>)"
+    assert detail_truncation(PAGE_HEAD + "<table>", ("#zoom", ".TRS_Editor")) == (
+        "detail page is truncated (ends before its body container, no </body>)")
+    hanweb = PAGE_HEAD + '<div id="zoom"><!--<$[信息内容]>begin--><p>正文</p></div>'
+    assert detail_truncation(hanweb, ("#zoom",)) == (
+        "detail page is truncated (信息内容 begin marker without its end, no </body>)")
+
+
+def test_list_page_heuristic_only_rejects_a_page_that_stops_mid_text() -> None:
+    assert list_truncation(PAGE_HEAD + "<ul><li><a href='/a'>一</a></li></ul>\n") is None
+    assert list_truncation(PAGE_HEAD + "<ul><li><a href='/a'>一</a></li><li><a hr") is not None

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import email.utils
+import http.client
 import time
+
+import pytest
 
 from localportals import Faults, MultiSiteServer, PortalServer, synthetic_site
 from localportals.faults import CHALLENGE_COOKIE
@@ -90,10 +93,25 @@ def test_flaky_then_ok(trs_portal):
     assert [fetch(index).status for _ in range(4)] == [503, 503, 200, 200]
 
 
-def test_truncated_detail_has_honest_length(trs_portal):
+def test_truncated_detail_announces_the_whole_length_and_hangs_up_halfway(trs_portal):
     site = trs_portal.site
     whole = fetch(site.url(6310466)).body
     site.faults.truncated.add(6310466)
+    connection = http.client.HTTPConnection("127.0.0.1", trs_portal.port, timeout=10)
+    connection.request("GET", site.detail_path(6310466))
+    answer = connection.getresponse()
+    assert answer.status == 200 and int(answer.getheader("Content-Length")) == len(whole)
+    with pytest.raises(http.client.IncompleteRead) as cut:
+        answer.read()
+    connection.close()
+    assert cut.value.partial == whole[: len(whole) // 2]
+
+
+def test_short_truncation_has_honest_length(trs_portal):
+    site = trs_portal.site
+    whole = fetch(site.url(6310466)).body
+    site.faults.truncated.add(6310466)
+    site.faults.truncation = "short"
     cut = fetch(site.url(6310466))
     assert cut.status == 200 and int(cut.headers["Content-Length"]) == len(cut.body) == len(whole) // 2
     assert whole.startswith(cut.body) and b"</html>" not in cut.body
