@@ -166,11 +166,12 @@ def test_change_on_portal_reaches_subscriber_as_event_and_mail(tmp_path: Path, s
 
 
 def test_sigterm_stops_mid_crawl_within_30s_and_loses_nothing(tmp_path: Path, served, sqlite_url) -> None:
-    site = samples.synthetic_site("gkmlpt", 80)
+    site = samples.synthetic_site("gkmlpt", 50)
     served(site)
-    # 0.25 s between requests: the first crawl takes ~30 s, so SIGTERM lands mid-crawl. (Scrapy's
+    # 0.25 s between requests: the first crawl takes ~20 s, so SIGTERM lands mid-crawl. (Scrapy's
     # graceful stop still finishes the requests already handed to the downloader.)
     config = write_config(tmp_path / "eduwatch.toml", sqlite_url, [site], delay=0.25)
+    quick = write_config(tmp_path / "quick.toml", sqlite_url, [site], delay=0)
     proc = start(config, "daemon", log=tmp_path / "daemon.log")
     db = Database(sqlite_url)
     try:
@@ -191,7 +192,7 @@ def test_sigterm_stops_mid_crawl_within_30s_and_loses_nothing(tmp_path: Path, se
     saved = count(db, Document)
     assert 0 < saved < len(site.docs)
     # Nothing lost: the next crawl stores exactly the rest, no document twice.
-    proc = start(config, "recrawl", "--portal", site.name, log=tmp_path / "recrawl.log")
+    proc = start(quick, "recrawl", "--portal", site.name, log=tmp_path / "recrawl.log")
     try:
         assert proc.wait(timeout=90) == 0
     finally:
@@ -228,12 +229,14 @@ def test_second_daemon_refuses_to_start(tmp_path: Path, served, sqlite_url) -> N
 def test_manual_recrawl_during_scheduled_crawl_never_overlaps(tmp_path: Path, served, sqlite_url) -> None:
     site = samples.huilai_site()
     served(site)
-    config = write_config(tmp_path / "eduwatch.toml", sqlite_url, [site], schedule="every 4s", delay=0.3)
+    config = write_config(tmp_path / "eduwatch.toml", sqlite_url, [site], schedule="every 4s", delay=0.15)
     daemon = start(config, "daemon", log=tmp_path / "daemon.log")
     db = Database(sqlite_url)
     manual = None
     try:
         wait_for(lambda: Locks(db).held("crawl:huilai"), 60, "a scheduled crawl to hold the portal")
+        # Waiting: runs after the scheduled crawl, never beside it.
+        manual = start(config, "recrawl", "--portal", "huilai", log=tmp_path / "manual.log")
         # --no-wait: refused with the holder named.
         refused = subprocess.run(
             [sys.executable, "-m", "monitor", "--config", str(config), "recrawl", "--portal", "huilai", "--no-wait"],
@@ -241,11 +244,8 @@ def test_manual_recrawl_during_scheduled_crawl_never_overlaps(tmp_path: Path, se
         )
         assert refused.returncode == 1
         assert "being crawled" in refused.stderr and "schedule@" in refused.stderr
-        # Waiting: runs after the scheduled crawl, never beside it.
-        wait_for(lambda: Locks(db).held("crawl:huilai"), 60, "the next scheduled crawl")
-        manual = start(config, "recrawl", "--portal", "huilai", log=tmp_path / "manual.log")
         assert manual.wait(timeout=120) == 0
-        time.sleep(5)  # let the daemon run (or skip) at least once more
+        time.sleep(4)  # let the daemon run (or skip) at least once more
     finally:
         stop(daemon)
         if manual is not None:
