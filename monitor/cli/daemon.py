@@ -52,10 +52,30 @@ def cmd_daemon(args: argparse.Namespace, context: CliContext) -> int:
 
     config = context.config
     setup_logging(json_lines=config.daemon.log_json)
-    return run_daemon(
+    code = run_daemon(
         config, context.config_path, distributed=args.distributed, workers=args.workers, db=context.db,
         on_refused=lambda message: print(f"eduwatch daemon: {message}", file=sys.stderr),
     )
+    _exit_even_if_a_job_hangs(code)
+    return code
+
+
+def _exit_even_if_a_job_hangs(code: int) -> None:
+    """The daemon has stopped and released everything; a job thread still stuck (a mail server
+    that does not answer) must not keep the process past its 30 s stop budget."""
+    import logging
+    import os
+    import threading
+
+    stuck = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon and t.is_alive()]
+    if stuck:
+        logging.getLogger("eduwatch.daemon").warning(
+            "daemon.exit_with_busy_threads threads=%s", ",".join(t.name for t in stuck))
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def cmd_worker(args: argparse.Namespace, context: CliContext) -> int:
