@@ -34,6 +34,8 @@ _PROXY_URL = re.compile(r"""proxyUrl\s*:\s*['"]([^'"]+)['"]""")
 _COLUMN_IN_URL = re.compile(r"/col/col(\d+)/")
 DETAIL_PATTERN = r"/art/\d{4}/\d{1,2}/\d{1,2}/art_\d+_\d+\.html$"
 DEFAULT_PROXY = "/module/web/jpage/dataproxy.jsp"
+OLD_PROXY = "/module/jslib/jquery/jpage/dataproxy.jsp"  # older jcms installs
+NEXTGROUP_PATH = "__path__"  # unwrap_datastore's key for the path of nextgroup's href
 GROUP_PAGES = 3  # one dataproxy answer holds three pages of perPage records
 
 
@@ -50,7 +52,10 @@ def unwrap_datastore(text: str) -> tuple[str, dict[str, str], int | None]:
     if nextgroup:
         href = re.search(r"""href\s*=\s*['"]([^'"]+)['"]""", _unwrap(nextgroup.group(1)))
         if href:
-            params = dict(parse_qsl(urlsplit(href.group(1).replace("&amp;", "&")).query))
+            link = urlsplit(href.group(1).replace("&amp;", "&"))
+            params = dict(parse_qsl(link.query))
+            if link.path:
+                params[NEXTGROUP_PATH] = link.path
     total = _TOTAL.search(store)
     return html, params, int(total.group(1)) if total else None
 
@@ -110,9 +115,11 @@ class HanwebSpider(PortalSpider):
         if not form.get("columnid") or not form.get("unitid"):
             self.record_error(response.url, "hanweb column page names no columnid/unitid for dataproxy.jsp")
             return
-        proxy_url = urljoin(response.url, proxy or next_params.get("proxy") or DEFAULT_PROXY)
-        yield self.group_request(proxy_url, form, start=per_page * GROUP_PAGES + 1, per_page=per_page,
-                                 total=total, list_key=list_key, group=2)
+        named = proxy or next_params.get(NEXTGROUP_PATH)
+        paths = (named,) if named else (DEFAULT_PROXY, OLD_PROXY)  # unnamed: modern path, then the older one
+        yield self.group_request(urljoin(response.url, paths[0]), form, start=per_page * GROUP_PAGES + 1,
+                                 per_page=per_page, total=total, list_key=list_key, group=2,
+                                 other_paths=tuple(urljoin(response.url, p) for p in paths[1:]))
 
     def _form(self, ajax: dict[str, str], next_params: dict[str, str], url: str) -> dict[str, str]:
         column = _COLUMN_IN_URL.search(url)
@@ -125,22 +132,44 @@ class HanwebSpider(PortalSpider):
         return form
 
     def group_request(self, proxy_url: str, form: dict[str, str], *, start: int, per_page: int, total: int,
-                      list_key: str, group: int) -> Request:
+                      list_key: str, group: int, method: str = "POST", other_paths: tuple[str, ...] = ()) -> Request:
+        """One dataproxy.jsp answer: POST ``startrecord…endrecord`` with the form (three pages),
+        or — where the POST is refused (405) or ignored (empty datastore) — ``GET ?page=N&…``."""
         end = start + per_page * GROUP_PAGES - 1
-        query = urlencode({"startrecord": start, "endrecord": end, "perpage": per_page})
-        return self.list_request(
-            f"{proxy_url}?{query}",
-            self.parse_group,
-            list_key=list_key,
-            method="POST",
-            body=urlencode(form),
-            headers={"Content-Type": "application/x-www-form-urlencoded; charset=UTF-8"},
-            cb_kwargs={"proxy_url": proxy_url, "form": form, "start": start, "per_page": per_page, "total": total,
-                       "list_key": list_key, "group": group},
-        )
+        cb_kwargs = {"proxy_url": proxy_url, "form": form, "start": start, "per_page": per_page, "total": total,
+                     "list_key": list_key, "group": group, "method": method, "other_paths": other_paths}
+        if method == "GET":
+            query = urlencode({"page": (start - 1) // per_page + 1, "perpage": per_page, **form})
+            request = self.list_request(f"{proxy_url}?{query}", self.parse_group, list_key=list_key,
+                                        cb_kwargs=cb_kwargs)
+        else:
+            query = urlencode({"startrecord": start, "endrecord": end, "perpage": per_page})
+            request = self.list_request(
+                f"{proxy_url}?{query}",
+                self.parse_group,
+                list_key=list_key,
+                method="POST",
+                body=urlencode(form),
+                headers={"Content-Type": "application/x-www-form-urlencoded; charset=UTF-8"},
+                cb_kwargs=cb_kwargs,
+            )
+        request.meta["handle_httpstatus_list"] = [404, 405]  # the answers that call for another way in
+        return request
 
     def parse_group(self, response: Response, proxy_url: str, form: dict[str, str], start: int, per_page: int,
-                    total: int, list_key: str, group: int) -> Iterator[Request]:
+                    total: int, list_key: str, group: int, method: str = "POST",
+                    other_paths: tuple[str, ...] = ()) -> Iterator[Request]:
+        again = {"form": form, "start": start, "per_page": per_page, "total": total, "list_key": list_key,
+                 "group": group}
+        if response.status == 404 and other_paths:  # an older install: /module/jslib/jquery/jpage/
+            yield self.group_request(other_paths[0], method=method, other_paths=other_paths[1:], **again)
+            return
+        if response.status == 405 and method == "POST":
+            yield self.group_request(proxy_url, method="GET", **again)
+            return
+        if response.status in (404, 405):
+            self.broken_list(response, BrokenPage(f"dataproxy.jsp answered HTTP {response.status}"))
+            return
         try:
             text = self.list_text(response, expect="xml")
         except BrokenPage as exc:
@@ -150,16 +179,25 @@ class HanwebSpider(PortalSpider):
             self.broken_list(response, BrokenPage("dataproxy answer has no <datastore> (truncated?)"))
             return
         records, _params, group_total = unwrap_datastore(text)
-        total = group_total if group_total else total
         entries = self._entries(records, response.url)
+        if not entries and not group_total and start <= total:
+            # The column says there is more, the proxy says nothing at all: it ignored the form.
+            if method == "POST":
+                yield self.group_request(proxy_url, method="GET", **again)
+            else:
+                self.broken_list(response, BrokenPage(
+                    f"dataproxy.jsp answers an empty datastore (POST and GET) though the column lists {total}"))
+            return
+        total = group_total if group_total else total
         requests, fresh = self.take_entries(entries, list_key)
         yield from requests
-        end = start + per_page * GROUP_PAGES - 1
+        # A POST answers startrecord…endrecord; a GET answers page N (one page, or a group on some installs).
+        end = start + per_page * GROUP_PAGES - 1 if method == "POST" else start + max(len(entries), per_page) - 1
         if not entries or end >= total:
             self.list_ended(list_key)
         elif fresh and group < self.max_list_pages:
             yield self.group_request(proxy_url, form, start=end + 1, per_page=per_page, total=total,
-                                     list_key=list_key, group=group + 1)
+                                     list_key=list_key, group=group + 1, method=method)
 
     def _entries(self, html: str, base_url: str) -> list[ListEntry]:
         return list_links(f"<html><body><ul>{html}</ul></body></html>", base_url, self.detail_pattern)

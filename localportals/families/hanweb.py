@@ -8,6 +8,14 @@ URLs:
   ``/module/download/downfile.jsp?classid=0&filename={hex}.{ext}``  attachment
 A document with ``flags['duplicate_column']`` is listed a second time as
 ``art_{that column}_{id}`` three days later, and that URL serves the same page.
+
+Variants seen on real installs (``Site.options``, all off by default):
+  ``proxy_path``       only this dataproxy path answers (e.g. the older
+                       ``/module/jslib/jquery/jpage/dataproxy.jsp``); the other one is 404
+  ``proxy_in_script``  False: the jpage script names no ``proxyUrl``
+  ``nextgroup``        False: the datastore has no ``<nextgroup>``
+  ``proxy_post``       ``"405"``: a POST to dataproxy.jsp answers 405; ``"empty"``: it answers an
+                       empty datastore (only ``GET …?page=N&…`` gives records)
 """
 
 from __future__ import annotations
@@ -69,6 +77,9 @@ class Hanweb:
         return (f'<record><![CDATA[\n<li class="clearfix">    <a target="_blank" href="{href}" '
                 f'title="{esc(doc.title)}">{esc(text)}</a>    <b>{day.isoformat()}</b></li>]]></record>')
 
+    def proxy_path(self, site: Site) -> str:
+        return str(site.options.get("proxy_path") or PROXY_PATHS[0])
+
     def datastore(self, site: Site, start: int, end: int, with_next: bool = True) -> str:
         rows = self.records(site)
         perpage = int(site.options["perpage"])  # type: ignore[arg-type]
@@ -76,7 +87,8 @@ class Hanweb:
         pages = (total + perpage - 1) // perpage
         chosen = rows[max(start - 1, 0): max(end, 0)]
         webname = quote(quote(str(site.options["webname"])))
-        nextgroup = (f'<nextgroup><![CDATA[<a href="/module/web/jpage/dataproxy.jsp?page=1&appid=1&webid={site.options["webid"]}'
+        with_next = with_next and bool(site.options.get("nextgroup", True))
+        nextgroup = (f'<nextgroup><![CDATA[<a href="{self.proxy_path(site)}?page=1&appid=1&webid={site.options["webid"]}'
                      f'&path=/&columnid={site.options["columnid"]}&unitid={site.options["unitid"]}&webname={webname}'
                      '&permissiontype=0"></a>]]></nextgroup>\n') if with_next else ""
         records = "\n".join(self.record_xml(*r) for r in chosen)
@@ -88,7 +100,12 @@ class Hanweb:
         path = request.path
         if path == self.list_paths(site)[0] or path == f"/col/col{site.options['columnid']}/":
             return Response(200, self.column_page(site), cacheable=True)
-        if path in PROXY_PATHS:
+        if path in PROXY_PATHS and (not site.options.get("proxy_path") or path == site.options["proxy_path"]):
+            if request.method == "POST" and site.options.get("proxy_post") == "405":
+                return Response(405, "<html><body><h1>405 Method Not Allowed</h1></body></html>",
+                                headers={"Allow": "GET"})
+            if request.method == "POST" and site.options.get("proxy_post") == "empty":
+                return self.proxy(site, {})  # the form is ignored: no columnid, no records
             return self.proxy(site, request.params)
         if m := DETAIL.match(path):
             return self.detail(site, m)
@@ -125,10 +142,12 @@ class Hanweb:
         o = site.options
         config = (
             "$(document).ready(function(){$('#%s').jpage({dataStore: dataStore, perPage: %d, showMode: 'full', "
-            "totalRecord: %d, proxyUrl: '/module/web/jpage/dataproxy.jsp', groupSize: 3, barPosition: 'bottom', "
+            "totalRecord: %d, %sgroupSize: 3, barPosition: 'bottom', "
             "ajaxParam: {col: 1, appid: 1, webid: %s, path: '/', columnid: %s, sourceContentType: 1, unitid: '%s', "
             "webname: '%s', permissiontype: 0}});});"
-        ) % (o["unitid"], perpage, total, o["webid"], o["columnid"], o["unitid"], o["webname"])
+        ) % (o["unitid"], perpage, total,
+             f"proxyUrl: '{self.proxy_path(site)}', " if o.get("proxy_in_script", True) else "",
+             o["webid"], o["columnid"], o["unitid"], o["webname"])
         return (
             "<!DOCTYPE html>\n<html>\n" + chrome.head(site, f"政府信息公开 {site.title}", "政府信息公开")
             + "<body>\n" + chrome.header(site) + chrome.breadcrumb("政府信息公开")

@@ -127,3 +127,40 @@ def test_repost_site_shares_title_not_index_no(gkmlpt_portal, gkmlpt_repost_port
     assert repost.index_no != original.index_no
     page = fetch(gkmlpt_repost_portal.site.url(2104417))
     assert "惠府办函[2023]260号" in page.text and gkmlpt_repost_portal.site.url(2104417) != gkmlpt_portal.site.url(1931056)
+
+
+def _api(portal, cid, page):  # type: ignore[no-untyped-def]
+    return fetch(f"{portal.base_url}/gkmlpt/api/all/{cid}?page={page}&sid=755041")
+
+
+def _category(portal, name):  # type: ignore[no-untyped-def]
+    _, tree = _config_tree(fetch(portal.base_url + "/gkmlpt/index").text)
+    return next(node for node in tree if node["name"] == name)
+
+
+def test_api_variants_page_size_repeat_past_end_and_no_total(gkmlpt_portal):
+    gkmlpt_portal.site.options.update(api_page_size=100, api_past_end="last", api_total=False)
+    cid = _category(gkmlpt_portal, "综合政务")["id"]
+    first, zero, past = (json.loads(_api(gkmlpt_portal, cid, p).body) for p in (1, 0, 2))
+    assert len(first["articles"]) == 11 and "total" not in first
+    assert zero == first and past == first
+
+
+def test_api_variants_one_page_then_404_and_recent_window(gkmlpt_portal):
+    site = gkmlpt_portal.site
+    node = _category(gkmlpt_portal, "综合政务")
+    site.options["api_pages"] = 1
+    assert _api(gkmlpt_portal, node["id"], 1).status == 200 and _api(gkmlpt_portal, node["id"], 2).status == 404
+    site.options.update(api_pages=None, api_window=3)
+    window = json.loads(_api(gkmlpt_portal, node["id"], 1).body)
+    assert (window["total"], window["classify"]["post_count"], len(window["articles"])) == (3, 11, 3)
+    assert json.loads(_api(gkmlpt_portal, node["id"], 2).body)["articles"] == []
+
+
+def test_api_variant_article_urls_on_another_host(gkmlpt_portal):
+    site = gkmlpt_portal.site
+    site.options["article_host"] = "http://www.copy.example"
+    cid = _category(gkmlpt_portal, "综合政务")["id"]
+    article = json.loads(_api(gkmlpt_portal, cid, 1).body)["articles"][0]
+    assert article["url"] == "http://www.copy.example" + site.detail_path(article["id"])
+    assert fetch(site.url(article["id"])).status == 200  # the page itself is served here

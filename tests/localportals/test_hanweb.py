@@ -101,3 +101,27 @@ def test_gbk_site_without_header_charset(hanweb_gbk_portal):
     page = fetch(hanweb_gbk_portal.site.url(3428810))
     assert page.headers["Content-Type"] == "text/html"
     assert '<meta http-equiv="Content-Type" content="text/html; charset=gb2312">' in page.body.decode("gbk")
+
+
+def test_variant_older_proxy_path_only(hanweb_portal):
+    site = hanweb_portal.site
+    site.options.update(proxy_path="/module/jslib/jquery/jpage/dataproxy.jsp", proxy_in_script=False, nextgroup=False)
+    column = fetch(site.list_urls()[0]).text
+    assert "proxyUrl" not in column and "<nextgroup>" not in column and len(_records(column)) == 9
+    query = "?startrecord=10&endrecord=18&perpage=3"
+    old = fetch(hanweb_portal.root_url + site.options["proxy_path"] + query, data=urlencode(FORM).encode())
+    assert len(_records(old.text)) == 8
+    assert fetch(hanweb_portal.root_url + "/module/web/jpage/dataproxy.jsp" + query,
+                 data=urlencode(FORM).encode()).status == 404
+
+
+def test_variant_post_refused_or_ignored_get_works(hanweb_portal):
+    site = hanweb_portal.site
+    url = hanweb_portal.root_url + "/module/web/jpage/dataproxy.jsp"
+    site.options["proxy_post"] = "405"
+    refused = fetch(url + "?startrecord=10&endrecord=18&perpage=3", data=urlencode(FORM).encode())
+    assert refused.status == 405 and refused.headers["Allow"] == "GET"
+    site.options["proxy_post"] = "empty"
+    ignored = fetch(url + "?startrecord=10&endrecord=18&perpage=3", data=urlencode(FORM).encode())
+    assert ignored.status == 200 and "<totalrecord>0</totalrecord>" in ignored.text and not _records(ignored.text)
+    assert len(_records(fetch(url + "?" + urlencode({**FORM, "page": 4, "perpage": 3})).text)) == 3
