@@ -42,9 +42,11 @@ def serve(sites: Sequence[Site]) -> MultiSiteServer:
     return MultiSiteServer(sites, workers=16)
 
 
-def configure(workdir: Path, sites: Sequence[Site], *, delay: float, per_host: int = 1) -> tuple[Path, str]:
+def configure(workdir: Path, sites: Sequence[Site], *, delay: float, per_host: int = 1,
+              crawl_memory_mb: int | None = None) -> tuple[Path, str]:
     url = f"sqlite:///{workdir / 'eduwatch.db'}"
-    return write_config(workdir / "eduwatch.toml", url, sites, delay=delay, concurrency_per_host=per_host), url
+    return write_config(workdir / "eduwatch.toml", url, sites, delay=delay, concurrency_per_host=per_host,
+                        crawl_memory_mb=crawl_memory_mb), url
 
 
 def crawl_template(config: Path, template: Site, timeout: float) -> CrawlMeasurement:

@@ -24,7 +24,14 @@ from pathlib import Path
 from typing import Sequence
 
 from benchmarks import fleet
-from benchmarks.portal_farm import CrawlMeasurement, measured_crawl, requests_of, reset_logs, span_of
+from benchmarks.portal_farm import (
+    CrawlMeasurement,
+    first_request_at,
+    measured_crawl,
+    requests_of,
+    reset_logs,
+    span_of,
+)
 from benchmarks.report import Report, at_most
 from localportals import Site
 
@@ -79,7 +86,9 @@ def politeness_floor(busiest: int, delay: float) -> float:
 
 
 def run_cycle(report: Report, *, portals: int, docs: int, new: int, delay: float, label: str,
-              timeout: float) -> tuple[CrawlMeasurement, CycleCount, float]:
+              timeout: float, crawl_memory_mb: int | None = None) -> tuple[CrawlMeasurement, CycleCount, float, float]:
+    """One measured incremental cycle; returns (crawl, request counts, first-to-last request span,
+    start-up: seconds from launching the crawl to the portals' first request)."""
     sites = fleet.build_sites(portals, docs)
     with tempfile.TemporaryDirectory(prefix=f"eduwatch-bench-{label}-") as tmp, fleet.serve(sites):
         workdir = Path(tmp)
@@ -90,11 +99,13 @@ def run_cycle(report: Report, *, portals: int, docs: int, new: int, delay: float
         reset_logs(sites)
         report.note(f"set-up: template crawl of {docs} documents {template.seconds:.1f} s, "
                     f"{cloned:,} sources cloned to {portals - 1} portals, {new} new documents per portal")
-        config = fleet.configure(workdir, sites, delay=delay)[0]
+        config = fleet.configure(workdir, sites, delay=delay, crawl_memory_mb=crawl_memory_mb)[0]
         crawl = measured_crawl(config, [s.name for s in sites], full=False, timeout=timeout)
         counts = classify_requests(sites, new_ids)
         span = span_of(sites)
         total = requests_of(sites)
+        first = first_request_at(sites)
+        startup = (first - crawl.started) if first is not None else crawl.seconds
     statuses = crawl.statuses()
     if statuses.get("ok", 0) != portals:
         report.note(f"run statuses: {statuses}; first failures: "
@@ -102,11 +113,11 @@ def run_cycle(report: Report, *, portals: int, docs: int, new: int, delay: float
     stored = crawl.total("docs_new")
     report.note(f"{portals} portals × {docs} documents, {counts.new_documents} new; delay {delay:g} s, 1 connection "
                 f"per host; {total:,} requests; {stored} new documents stored")
-    return crawl, counts, span
+    return crawl, counts, span, startup
 
 
 def report_cycle(report: Report, crawl: CrawlMeasurement, counts: CycleCount, span: float, delay: float,
-                 label: str) -> None:
+                 label: str, startup: float) -> None:
     budget = counts.needed_lists + counts.new_documents
     report.figure(f"{label} requests (list + new detail)", counts.useful, "requests",
                   target=f"≤ {budget} ({counts.needed_lists} list pages needed + {counts.new_documents} new)",
@@ -118,6 +129,8 @@ def report_cycle(report: Report, crawl: CrawlMeasurement, counts: CycleCount, sp
     floor = politeness_floor(counts.max_per_portal, delay)
     report.figure(f"{label} cycle wall time", crawl.seconds, "s",
                   note=f"{span:.1f} s first-to-last request; peak RSS {crawl.peak_rss_mb:.0f} MB")
+    report.figure(f"{label} start-up before the first request", startup, "s",
+                  note="processes, configuration, database, one Scrapy crawler per portal")
     report.figure(f"{label} politeness floor", floor, "s",
                   note=f"busiest portal {counts.max_per_portal} requests × {delay:g} s delay (jittered 0.5–1.5×)")
     report.figure(f"{label} eduwatch CPU time", crawl.cpu_seconds, "s",
@@ -127,5 +140,5 @@ def report_cycle(report: Report, crawl: CrawlMeasurement, counts: CycleCount, sp
 
 def run(report: Report, quick: bool) -> None:
     sizes, delay = (QUICK, QUICK_DELAY) if quick else (FULL, DELAY)
-    crawl, counts, span = run_cycle(report, delay=delay, label="incremental", timeout=600, **sizes)
-    report_cycle(report, crawl, counts, span, delay, "incremental")
+    crawl, counts, span, startup = run_cycle(report, delay=delay, label="incremental", timeout=600, **sizes)
+    report_cycle(report, crawl, counts, span, delay, "incremental", startup)

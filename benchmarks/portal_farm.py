@@ -54,6 +54,11 @@ def span_of(sites: Iterable[Site]) -> float:
     return max(times) - min(times) if len(times) > 1 else 0.0
 
 
+def first_request_at(sites: Iterable[Site]) -> float | None:
+    """time.monotonic() of the first request any of ``sites`` answered (None: no request)."""
+    return min((t for site in sites for t in getattr(site.log, "times", [])[:1]), default=None)
+
+
 def reset_logs(sites: Iterable[Site]) -> None:
     for site in sites:
         site.reset_log()
@@ -79,6 +84,7 @@ def write_config(
     obey_robots: bool = True,
     timeout: float = 30.0,
     max_list_pages: int | None = None,
+    crawl_memory_mb: int | None = None,
 ) -> Path:
     """An eduwatch configuration for ``sites`` (they must be served already: base URLs are set)."""
     lines = [
@@ -86,6 +92,7 @@ def write_config(
         "[crawl]", f"delay = {delay!r}", f"concurrency_per_host = {concurrency_per_host}",
         f"timeout = {timeout!r}", "retries = 1", f"obey_robots = {_toml_value(obey_robots)}",
         *([f"max_list_pages = {max_list_pages}"] if max_list_pages else []), "",
+        *(["[daemon]", f"crawl_memory_mb = {crawl_memory_mb}", ""] if crawl_memory_mb else []),
     ]
     for site in sites:
         lines.append("[[portals]]")
@@ -101,6 +108,7 @@ class CrawlMeasurement:
     peak_rss_mb: float  # the crawl process's peak resident set (ru_maxrss of the child)
     cpu_seconds: float  # user + system CPU time of the crawl process
     summaries: list[dict[str, object]]
+    started: float = 0.0  # time.monotonic() when the crawl was launched (compare with TimedLog.times)
 
     def total(self, field: str) -> int:
         return sum(int(s.get(field) or 0) for s in self.summaries)  # type: ignore[call-overload]
@@ -123,6 +131,7 @@ def measured_crawl(config_path: Path, portals: Sequence[str], *, full: bool, tim
     command = [sys.executable, "-m", "benchmarks.portal_farm", str(config_path), str(names_file),
                "--timeout", str(timeout)] + (["--full"] if full else [])
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])))
+    launched = time.monotonic()
     begun = time.perf_counter()
     done = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
                           timeout=timeout + 120)
@@ -130,7 +139,8 @@ def measured_crawl(config_path: Path, portals: Sequence[str], *, full: bool, tim
     if done.returncode != 0 or not done.stdout.strip():
         raise RuntimeError(f"measured crawl failed ({done.returncode}): {done.stderr[-2000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    return CrawlMeasurement(seconds, result["peak_rss_kb"] / 1024, result["cpu_seconds"], result["summaries"])
+    return CrawlMeasurement(seconds, result["peak_rss_kb"] / 1024, result["cpu_seconds"], result["summaries"],
+                            launched)
 
 
 def _child_main(argv: Sequence[str]) -> int:
