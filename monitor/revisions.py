@@ -427,11 +427,13 @@ def _meta_changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[An
 
 
 def _reporting_source(document: Document) -> Source | None:
-    """The source a content change was most likely seen at: the latest-seen live one."""
-    live = [s for s in document.sources if not s.withdrawn] or list(document.sources)
-    if not live:
-        return None
-    return max(live, key=lambda s: (s.last_seen, -s.id))
+    """The source a content change belongs to: the document's own (first) source.
+
+    The store takes content only from the first source (reposts just fill gaps), so a change
+    was seen there, whichever other portal happened to be crawled last.
+    """
+    ordered = sorted(document.sources, key=lambda s: s.id)
+    return next((s for s in ordered if not s.withdrawn), ordered[0] if ordered else None)
 
 
 def _announce_sources(document: Document, revision: Revision | None, now: datetime) -> list[Event]:

@@ -393,3 +393,17 @@ def test_two_concurrent_passes_report_each_change_once(store: Store, db: Databas
     assert sum(r.counts["new"] for r in reports) == 8 and all(r.failed == {} for r in reports)
     assert [e.kind for e in events(db)] == ["new"] * 8
     assert len(revisions_of(db)) == 8
+
+
+def test_a_change_belongs_to_the_documents_own_source_not_the_last_crawled_repost(store: Store, db: Database) -> None:
+    first_seen(store, db)
+    repost = huantai(portal="zibo", url="http://www.zibo.gov.cn/doc/9.html", site="www.zibo.gov.cn")
+    crawl(store, repost, portal_name="zibo")
+    run_monitor(db, now=NOW)
+    own_run = crawl(store, huantai(body=SEED.replace(EDITED, "到2026年实现结对全覆盖")))
+    crawl(store, repost, portal_name="zibo")  # seen after the change, on the other portal
+    run_monitor(db, now=NOW)
+    event = events(db)[-1]
+    with db.sessions() as session:
+        own_portal = session.scalar(select(Source.portal_id).where(Source.url == URL))
+    assert (event.kind, event.portal_id, event.crawl_run_id) == ("revised", own_portal, own_run)
