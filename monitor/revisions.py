@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
+from alerts import outbox
 from monitor import events as kinds
 from monitor.classifier import ClassifiableDocument, Classification, classify
 from monitor.diffing import DEFAULT_CONTEXT, TextDiff, diff_texts
@@ -292,12 +293,11 @@ def _monitor_document(session: Session, document_id: int, now: datetime) -> _Wri
 
 
 def enqueue_alerts(session: Session, event: Event) -> None:
-    """Write the event's alert outbox rows in this transaction (alerts.outbox decides who)."""
-    try:
-        from alerts import outbox
-    except ImportError as exc:
-        log.warning("monitor: alerts.outbox unavailable (%s); event %s is stored without alerts", exc, event.id)
-        return
+    """Write the event's alert outbox rows in this transaction (alerts.outbox decides who).
+
+    Imported eagerly on purpose: an alerts layer that cannot load must stop the pass (documents
+    stay pending), never let events through without their alerts.
+    """
     outbox.enqueue_alerts(session, event)
 
 
