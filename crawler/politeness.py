@@ -1,4 +1,14 @@
-"""Retry with backoff: a portal that answers 5xx, 429 or times out is given time to recover.
+"""Politeness towards struggling portals and the gates in front of them.
+
+* :class:`BackoffRetryMiddleware` — retry with backoff (below).
+* :class:`CookieRedirectMiddleware` — some WAFs answer a first request with a 302 *to the same
+  URL* that sets a cookie. The cookie jar (CookiesMiddleware) carries the cookie, but Scrapy's
+  redirect keeps the request's ``dont_filter``, so the redirected request — same URL, same
+  fingerprint — is silently dropped by the duplicate filter and the page is never fetched.
+  This subclass lets a same-URL redirect through, and turns a redirect chain that never ends
+  (a cookie that never sticks) into a :class:`RedirectLoop` with a plain reason.
+
+Retry with backoff: a portal that answers 5xx, 429 or times out is given time to recover.
 
 Scrapy's RetryMiddleware re-queues a failed request at once, so a struggling server gets
 the same request again within milliseconds. This subclass waits ``RETRY_BACKOFF_BASE``
@@ -11,13 +21,36 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from scrapy import Request
+from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 
 log = logging.getLogger(__name__)
+
+
+class RedirectLoop(IgnoreRequest):
+    """A request was redirected more than REDIRECT_MAX_TIMES times."""
+
+
+class CookieRedirectMiddleware(RedirectMiddleware):
+    def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
+        try:
+            result = super()._redirect(redirected, request, reason)
+        except IgnoreRequest:
+            chain = request.meta.get("redirect_urls", [])
+            where = "to itself" if all(url == request.url for url in chain) else f"through {len(set(chain))} URLs"
+            raise RedirectLoop(
+                f"redirect loop: {request.url} redirected {where} {len(chain) + 1} times "
+                "(a WAF whose cookie never sticks?)"
+            ) from None
+        if result.url == request.url:
+            result.dont_filter = True  # the same page again, now with the WAF's cookie
+        return result
 
 
 def backoff_delay(retry_number: int, base: float, cap: float, retry_after: float | None = None) -> float:

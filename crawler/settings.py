@@ -58,6 +58,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Replaces Scrapy's RetryMiddleware (same slot, 550) with one that waits before retrying.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.politeness.BackoffRetryMiddleware": 550,
+    # Same slot as Scrapy's (600): a WAF's cookie-setting 302 to the same URL is followed, a loop ends.
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawler.politeness.CookieRedirectMiddleware": 600,
     # Responses travel from high numbers to low: at 580 a challenge page is seen after
     # decompression (590) and before retry (550) could turn it into a retry or an error.
     "crawler.blocking.ChallengeMiddleware": 580,

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 CHALLENGE_COOKIE = "FSSBBIl1UgzbN7NO"  # 瑞数 first-visit cookie name (T-cookie pair: …O / …P)
+WAF_COOKIE = "HWWAFSESID"  # a cloud WAF's session cookie, set by a 302 to the same URL
 
 
 @dataclass
@@ -27,6 +28,10 @@ class Faults:
     error_500: set[object] = field(default_factory=set)  # paths or doc ids answering 500
     truncated: set[object] = field(default_factory=set)  # paths or doc ids cut in half
     truncation: str = "dataloss"  # "dataloss": full Content-Length, half the bytes | "short": honest length
+    # A WAF in front of the portal: a request without its cookie gets a 302 to the same URL that
+    # sets it. "once": the cookie lets the next request through | "per_path": the first request
+    # for every path is redirected (a fresh cookie each time) | "loop": the cookie never helps.
+    cookie_redirect: str = ""
 
     def challenged(self, path: str) -> bool:
         return self.challenge or path in self.challenge_paths

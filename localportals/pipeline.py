@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
-from localportals.faults import CHALLENGE_COOKIE, challenge_page
+from localportals.faults import CHALLENGE_COOKIE, WAF_COOKIE, challenge_page
 from localportals.model import RequestRecord, Site
 
 _END_TAGS = re.compile(r"\s*</body>\s*</html>\s*$", re.IGNORECASE)
@@ -76,6 +76,13 @@ def _answer(site: Site, request: Request) -> tuple[int, dict[str, str], bytes]:
                    "Set-Cookie": f"{CHALLENGE_COOKIE}O=5f2aR3pYq1OLx0dBXH7vGkw1L0e; Path=/; HttpOnly",
                    "Server": "******"}
         return faults.challenge_status, headers, challenge_page().encode("utf-8")
+    if faults.cookie_redirect and (
+        faults.cookie_redirect == "loop"
+        or (faults.cookie_redirect == "per_path" and hits == 1)
+        or f"{WAF_COOKIE}=" not in request.headers.get("Cookie", "")
+    ):
+        return 302, {"Location": site.base_url_root + request.target, "Content-Type": "text/html",
+                     "Set-Cookie": f"{WAF_COOKIE}=7f3a{hits:04d}c1e2; Path=/; HttpOnly"}, b""
     if path in faults.flaky and hits <= faults.flaky[path]:
         return 503, {"Content-Type": "text/html"}, b"<html><body><h1>503 Service Unavailable</h1></body></html>"
     if path == "/robots.txt":

@@ -37,6 +37,7 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
 from crawler.blocking import PortalBlocked
+from crawler.politeness import RedirectLoop
 from crawler.decoding import decode_page
 from crawler.extract import parse_html
 from crawler.extract.attachments import AttachmentError, AttachmentLink, attachment_text, find_attachments, is_attachment_only
@@ -191,6 +192,28 @@ class PortalSpider(scrapy.Spider):
             links=find_attachments(text, response.url),
         )
 
+    async def more_detail_parts(self, response: Response, text: str, parts: DetailParts) -> DetailParts:
+        """Hook for documents spread over several pages (TRS ``_1``, ``_2``…): fetch the rest and
+        join them into ``parts``; raise BrokenPage when a part cannot be had (never half a body)."""
+        return parts
+
+    async def fetch_page(self, url: str) -> str:
+        """Download one more page of a document now (not via the scheduler) and decode it."""
+        try:
+            response = await self.crawler.engine.download_async(Request(url, dont_filter=True))
+        except PortalBlocked:
+            raise
+        except Exception as exc:  # noqa: BLE001 — timeout, reset, data loss: this part is missing
+            reason = self._failure_reason(Failure(exc))
+            raise BrokenPage(f"{url}: {reason}") from None
+        if response.status != 200:
+            raise BrokenPage(f"{url}: HTTP {response.status}")
+        text = decode_page(response.body, _header(response, "Content-Type")).text
+        cut = detail_truncation(text, self.body_selectors)
+        if cut:
+            raise BrokenPage(f"{url}: {cut}")
+        return text
+
     async def start(self) -> AsyncIterator[Request]:
         for request in self.list_starts():
             yield request
@@ -303,7 +326,10 @@ class PortalSpider(scrapy.Spider):
             if cut:
                 raise BrokenPage(cut)
             parts = self.detail_parts(response, text, entry, response.meta.get("extra") or {})
+            parts = await self.more_detail_parts(response, text, parts)
             record = self.make_record(response, text, entry, parts)
+        except PortalBlocked:
+            return  # block() has recorded it
         except Exception as exc:  # noqa: BLE001 — one bad page is an error on its URL, not a crash
             self.logger.warning("cannot read %s: %s", response.url, exc, exc_info=not isinstance(exc, BrokenPage))
             self.record_error(entry.url, f"{type(exc).__name__}: {exc}" if not isinstance(exc, BrokenPage) else str(exc))
@@ -323,7 +349,7 @@ class PortalSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         if failure.check(PortalBlocked):
             return
-        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+        if failure.check(IgnoreRequest) and not failure.check(HttpError, RedirectLoop):
             self.logger.info("not fetched (%s): %s", failure.value, request.url)
             return  # robots.txt said no: not an error of the portal
         self.record_error(request.url, self._failure_reason(failure))
@@ -461,6 +487,8 @@ class PortalSpider(scrapy.Spider):
             return f"HTTP {failure.value.response.status}"  # type: ignore[union-attr]
         if is_data_loss(failure):
             return "truncated: the connection closed before the announced Content-Length (data loss)"
+        if failure.check(RedirectLoop):
+            return str(failure.value)
         value = failure.value
         return f"{type(value).__name__}: {value}"[:500]
 
@@ -495,7 +523,7 @@ class PortalSpider(scrapy.Spider):
         if failure.check(HttpError):
             status = failure.value.response.status  # type: ignore[union-attr]
             self.store.record_probe(self.run_id, failure.request.url, status)  # type: ignore[union-attr,attr-defined]
-        elif not failure.check(PortalBlocked, IgnoreRequest):
+        elif failure.check(RedirectLoop) or not failure.check(PortalBlocked, IgnoreRequest):
             self.record_error(failure.request.url, self._failure_reason(failure))  # type: ignore[attr-defined]
 
     def run_status(self, close_reason: str) -> tuple[str, str | None]:

@@ -6,11 +6,20 @@ URLs (``L`` = ``options['list_path']``, e.g. ``/zwgk/xxgk/jyj/gkml/gwfg``; ``X``
   ``L/YYYYMM/P0{YYYYMMDD}{6 digits}.pdf|docx``            attachments beside the article
 Metadata is a ``<li><span>label：</span><span>value</span></li>`` list on documents with even ids
 (or ``flags['li_labels']``) and a table on the others (or ``flags['table_labels']``).
+
+Variants seen on real sites (all off by default):
+  ``options['pager']``       ``"countPage"``: lists print ``var countPage = n`` instead of createPageHTML
+  ``options['list_ext']``    list pages end in this (``html``) while details keep ``options['ext']``
+  ``options['stub_pages']``  n: the pager claims n more pages than there are; those deep pages are
+                             tiny stubs listing only the pinned (newest) document
+  ``doc.flags['pages']``     n: a multi-page article — ``t…_{id}.X``, ``t…_{id}_1.X`` … ``_{n-1}.X``,
+                             its paragraphs split across them, each page with the article pager
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from localportals import chrome
 from localportals.chrome import esc
@@ -40,25 +49,41 @@ class Trs:
         return f"{self._root(site)}/{_stem(doc)}.{site.options['ext']}"
 
     def list_paths(self, site: Site) -> list[str]:
-        return [f"{self._root(site)}/index.{site.options['ext']}"]
+        return [f"{self._root(site)}/index.{self._list_ext(site)}"]
+
+    def _list_ext(self, site: Site) -> str:
+        return str(site.options.get("list_ext") or site.options["ext"])
+
+    def parts(self, doc: Doc) -> list[str]:
+        """The article's body split over its pages (one part unless ``flags['pages']``)."""
+        n = int(doc.flags.get("pages") or 1)  # type: ignore[call-overload]
+        lines = [line for line in doc.body.split("\n") if line.strip()]
+        if n <= 1 or len(lines) < n:
+            return [doc.body]
+        size = (len(lines) + n - 1) // n
+        return ["\n".join(lines[i * size:(i + 1) * size]) for i in range(n)]
 
     def detail_pattern(self, site: Site) -> str | None:
         return r"/\d{6}/t\d{8}_\d+\.s?html$"
 
     def route(self, site: Site, request: Request) -> Response | None:
         path, root, ext = request.path, self._root(site), str(site.options["ext"])
+        list_ext = self._list_ext(site)
         if not path.startswith(root + "/"):
             return None
         rest = path[len(root) + 1:]
-        if rest in ("", f"index.{ext}"):
+        if rest in ("", f"index.{list_ext}"):
             return self.list_page(site, 0)
-        if m := re.fullmatch(rf"index_(\d+)\.{ext}", rest):
+        if m := re.fullmatch(rf"index_(\d+)\.{list_ext}", rest):
             return self.list_page(site, int(m.group(1)))
-        if m := re.fullmatch(rf"(\d{{6}})/t(\d{{8}})_(\d+)\.{ext}", rest):
+        if m := re.fullmatch(rf"(\d{{6}})/t(\d{{8}})_(\d+)(?:_(\d+))?\.{ext}", rest):
             doc = site.doc(int(m.group(3)))
             if doc is None or f"{m.group(1)}/t{m.group(2)}_{m.group(3)}" != _stem(doc):
                 return None
-            return Response(200, self.detail_page(site, doc), cacheable=True, last_modified=doc.modified,
+            page = int(m.group(4) or 0)
+            if m.group(4) is not None and not 1 <= page < len(self.parts(doc)):
+                return None
+            return Response(200, self.detail_page(site, doc, page), cacheable=True, last_modified=doc.modified,
                             truncatable=True, doc_id=doc.id)
         for doc in site.docs:
             for att in doc.attachments:
@@ -69,21 +94,27 @@ class Trs:
     def list_page(self, site: Site, index: int) -> Response | None:
         docs = site.listed()
         size = site.page_size
-        count = max((len(docs) + size - 1) // size, 1)
+        real = max((len(docs) + size - 1) // size, 1)
+        count = real + int(site.options.get("stub_pages") or 0)  # type: ignore[call-overload]
         if index >= count:
             return None
-        ext = site.options["ext"]
+        ext, list_ext = site.options["ext"], self._list_ext(site)
+        shown = docs[index * size: (index + 1) * size] if index < real else docs[:1]  # a stub: the pinned one
         items = "\n".join(
             f'<li><a href="./{_stem(d)}.{ext}" target="_blank" title="{esc(d.title)}">{esc(d.title)}</a>'
             f'<span class="date">{d.shown_date.isoformat()}</span></li>'
-            for d in docs[index * size: (index + 1) * size]
+            for d in shown
         )
+        if site.options.get("pager") == "countPage":
+            pager = f"<script>var countPage = {count}//共多少页\nvar currentPage = {index}//当前页</script>"
+        else:
+            pager = f'<script>createPageHTML({count}, {index}, "index", "{list_ext}")</script>'
         column = str(site.options["column"])
         page = (
             "<!DOCTYPE html>\n<html>\n" + chrome.head(site, f"{column}-{site.title}", column) + "<body>\n"
             + chrome.header(site) + chrome.breadcrumb(column)
             + f'<div class="list-box"><h3>{esc(column)}</h3>\n<ul class="list">\n{items}\n</ul>\n'
-            f'<div class="page"><script>createPageHTML({count}, {index}, "index", "{ext}")</script></div></div>\n'
+            f'<div class="page">{pager}</div></div>\n'
             + chrome.footer(site) + "</body></html>\n"
         )
         return Response(200, page, cacheable=True)
@@ -102,8 +133,15 @@ class Trs:
         rows = "".join(f"<tr><th>{k}:</th><td>{esc(v)}</td></tr>\n" for k, v in fields)
         return f'<table class="xxgk-table" border="1">\n{rows}</table>\n'
 
-    def detail_page(self, site: Site, doc: Doc) -> str:
+    def detail_page(self, site: Site, doc: Doc, page: int = 0) -> str:
         column = str(site.options["column"])
+        parts = self.parts(doc)
+        pager = ""
+        if len(parts) > 1:
+            name = _stem(doc).split("/", 1)[1]
+            pager = (f'<div class="article-pager"><script>createPageHTML({len(parts)}, {page}, "{name}", '
+                     f'"{site.options["ext"]}")</script></div>\n')
+            doc = replace(doc, body=parts[page])
         links = "".join(
             f'<p><a href="./P0{doc.published_date:%Y%m%d}{a.id % 1000000:06d}.{a.type}" oldsrc="W0{doc.published_date:%Y%m%d}{a.id % 1000000:06d}.{a.type}">'
             f"{esc(a.name)}</a></p>\n" for a in doc.attachments
@@ -116,6 +154,7 @@ class Trs:
             f'发布时间：{doc.published_date.isoformat()} {doc.published_time[:5]}</div>\n'
             + chrome.tools(chrome.views_text(site, doc))
             + f'<div class="TRS_Editor"><div class="Custom_UnionStyle">\n{chrome.body_html(doc)}\n</div></div>\n'
+            + pager
             + (f'<div class="appendix">附件：\n{links}</div>\n' if links else "")
             + "</div>\n" + chrome.share_and_close() + chrome.footer(site) + "</body></html>\n"
         )

@@ -15,7 +15,7 @@ from crawler.spiders.generic import next_page_url
 from crawler.spiders.gkmlpt import detail_config_content, leaf_categories, parse_index_config
 from crawler.spiders.govcn import feed_entries
 from crawler.spiders.hanweb import jpage_config, unwrap_datastore
-from crawler.spiders.trs import page_count, page_url
+from crawler.spiders.trs import article_pages, page_count, page_url
 from crawler.spiders.truncation import detail_truncation, list_truncation
 from eduwatch.config import CrawlConfig
 from storage.records import ListEntry
@@ -205,3 +205,13 @@ def test_a_page_cut_inside_or_before_its_body_is_truncated() -> None:
 def test_list_page_heuristic_only_rejects_a_page_that_stops_mid_text() -> None:
     assert list_truncation(PAGE_HEAD + "<ul><li><a href='/a'>一</a></li></ul>\n") is None
     assert list_truncation(PAGE_HEAD + "<ul><li><a href='/a'>一</a></li><li><a hr") is not None
+
+
+def test_trs_article_pages_from_the_article_pager_or_its_links() -> None:
+    url = "http://edu.qingdao.gov.cn/zwgk/gkml/202204/t20220417_974894.shtml"
+    pager = '<div><script>createPageHTML(3, 0, "t20220417_974894", "shtml")</script></div>'
+    assert article_pages(pager, url) == [url.replace(".shtml", "_1.shtml"), url.replace(".shtml", "_2.shtml")]
+    links = '<a href="t20220417_974894_1.shtml">2</a> <a href="./t20220417_974894_1.shtml">下一页</a>'
+    assert article_pages(links, url) == [url.replace(".shtml", "_1.shtml")]
+    list_pager = '<script>createPageHTML(12, 0, "index", "shtml")</script>'
+    assert article_pages(list_pager, url) == []  # the list's pager is not the article's

@@ -154,3 +154,23 @@ def test_synthetic_site_is_deterministic_and_has_education_docs():
     started = time.perf_counter()
     synthetic_site("gkmlpt", 2000, seed=3)
     assert time.perf_counter() - started < 2.0
+
+
+def test_waf_cookie_redirect_to_the_same_url(trs_portal):
+    site = trs_portal.site
+    index = site.list_urls()[0]
+    site.faults.cookie_redirect = "once"
+    connection = http.client.HTTPConnection("127.0.0.1", trs_portal.port, timeout=10)
+    connection.request("GET", site.family.list_paths(site)[0])
+    first = connection.getresponse()
+    first.read()
+    connection.close()
+    assert first.status == 302 and first.getheader("Location") == index
+    cookie = first.getheader("Set-Cookie").split(";", 1)[0]
+    assert cookie.startswith("HWWAFSESID=")
+    assert fetch(index, {"Cookie": cookie}).status == 200
+    site.faults.cookie_redirect = "loop"
+    connection = http.client.HTTPConnection("127.0.0.1", trs_portal.port, timeout=10)
+    connection.request("GET", site.family.list_paths(site)[0], headers={"Cookie": cookie})
+    assert connection.getresponse().status == 302
+    connection.close()
