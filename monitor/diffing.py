@@ -45,6 +45,10 @@ _HEADINGS: tuple[tuple[int, re.Pattern[str]], ...] = (
 )
 # The header monitor.revisions puts before each attachment's text: a new top of the outline.
 _ATTACHMENT = re.compile(r"^【附件：(.+)】$")
+# "附件" / "附件2" alone on a line starts an appendix (often a table: one cell per line, rows
+# led by a bare number in the 序号 column).
+_APPENDIX = re.compile(r"^附件\s*(\d{0,2})\s*$")
+_TABLE_ROW = re.compile(r"^\d{1,3}$")
 _HEADING_END = re.compile(r"[。；;：:！!？?]")
 
 
@@ -200,7 +204,9 @@ class TextDiff:
             if heading.offset <= offset < heading.end:
                 break  # the edit is inside this heading's own label: only its parents locate it
             path.append(heading)
-        return "".join(h.label for h in path), (path[-1].end if path else 0)
+        # An attachment or appendix name is set apart from the section headings inside it.
+        location = "".join(h.label + (" " if h.level < 0 and h is not path[-1] else "") for h in path)
+        return location, (path[-1].end if path else 0)
 
     def _render(self, context: int | None, piece, gap: str) -> str:  # type: ignore[no-untyped-def]
         if context is None:
@@ -238,31 +244,46 @@ class TextDiff:
 
 
 def find_headings(text: str) -> list[Heading]:
-    """Section headings at line starts: 第X部分/一、/（一）/第X条/1./（1）, and attachment headers."""
+    """Section headings at line starts: 第X部分/一、/（一）/第X条/1./（1）, appendices and their
+    numbered table rows, and the attachment headers of a revision's text."""
     headings: list[Heading] = []
     offset = 0
+    in_appendix = False
     for line in text.split("\n"):
         stripped = line.lstrip()
-        indent = len(line) - len(stripped)
-        attachment = _ATTACHMENT.match(stripped)
-        if attachment:
-            headings.append(Heading(offset, offset + len(line), -1, attachment.group(1)))
-            offset += len(line) + 1
-            continue
-        for level, pattern in _HEADINGS:
-            match = pattern.match(stripped)
-            if match:
-                title_end = _HEADING_END.search(stripped, match.end())
-                end = title_end.start() if title_end else len(stripped)
-                if stripped.startswith("第") and match.group().endswith("条"):
-                    end = match.end()  # an article's text is content, not a title
-                label = stripped[:end]
-                if len(label) - match.end() > MAX_LABEL:
-                    label = label[: match.end() + MAX_LABEL] + "…"
-                headings.append(Heading(offset, offset + indent + end, level, label))
-                break
+        found = _line_heading(stripped, in_appendix)
+        if found is not None:
+            level, label, label_end = found
+            headings.append(Heading(offset, offset + len(line) - len(stripped) + label_end, level, label))
+            if level < 0:
+                in_appendix = level == -1
         offset += len(line) + 1
     return headings
+
+
+def _line_heading(line: str, in_appendix: bool) -> tuple[int, str, int] | None:
+    """(level, label, where the label ends in the line) when ``line`` starts a section."""
+    attachment = _ATTACHMENT.match(line)
+    if attachment:
+        return -2, attachment.group(1), len(line)
+    appendix = _APPENDIX.match(line)
+    if appendix:
+        return -1, "附件" + appendix.group(1), len(line)
+    if in_appendix and _TABLE_ROW.match(line):
+        return 3, f"第{int(line)}项", len(line)
+    for level, pattern in _HEADINGS:
+        match = pattern.match(line)
+        if not match:
+            continue
+        if line.startswith("第") and match.group().endswith("条"):
+            return level, match.group(), match.end()  # an article's text is content, not a title
+        title_end = _HEADING_END.search(line, match.end())
+        end = title_end.start() if title_end else len(line)
+        label = line[:end]
+        if end - match.end() > MAX_LABEL:
+            label = line[: match.end() + MAX_LABEL] + "…"
+        return level, label, end
+    return None
 
 
 def diff_texts(old: str, new: str, *, timeout: float = DIFF_TIMEOUT) -> TextDiff:

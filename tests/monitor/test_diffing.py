@@ -100,3 +100,25 @@ def test_headings_of_the_seed() -> None:
 )
 def test_other_heading_styles(old: str, new: str, summary: str) -> None:
     assert diff_texts(old, new).summary() == summary
+
+
+def test_an_edit_in_an_appendix_table_is_located_by_its_row() -> None:
+    """Seed 001 ends with 附件 and a task table, one cell per line, rows led by their 序号."""
+    plan = clean_text((Path(__file__).parent / "fixtures" / "seed_001_huilai.txt").read_text(encoding="utf-8"))
+    phrase = "至少建设1个市级以上优质特色教育集团"
+    edited = phrase.replace("1个", "2个")
+    in_table = plan.rindex(phrase)
+    in_body = plan.index(phrase)
+    assert in_body < in_table
+    table_edit = plan[:in_table] + edited + plan[in_table + len(phrase):]
+    body_edit = plan[:in_body] + edited + plan[in_body + len(phrase):]
+    assert diff_texts(plan, table_edit).summary() == f"附件 第14项：{phrase} → {edited}"
+    assert diff_texts(plan, body_edit).summary() == (
+        f"二、主要任务(三)实施教育改革提质工程,提高管理水…14.推进集团化办学模式：{phrase} → {edited}"
+    )
+
+
+def test_attachment_headers_start_a_new_outline() -> None:
+    old = "一、总体要求\n正文。\n【附件：学校名单.docx】\n附件1\n1\n甲小学\n2\n乙小学"
+    new = old.replace("乙小学", "丙小学")
+    assert diff_texts(old, new).summary() == "学校名单.docx 附件1 第2项：乙小学 → 丙小学"
