@@ -6,6 +6,7 @@ with shifted digits to 100,000 characters. Figures:
 
 - one sentence changed (a number): diff_texts + summary(), and + html(context) as the event stores;
 - 40 scattered edits (numbers, inserted and deleted paragraphs);
+- the worst case, two unrelated texts, where DIFF_TIMEOUT bounds the work;
 - a whole monitor pass for that document on SQLite: normalisation, hashing, classification,
   diff, revision and event writes (what one changed document costs the daemon).
 Target: the diff with summary well under a second (< 500 ms).
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from benchmarks.report import Report, at_most
-from monitor.diffing import DEFAULT_CONTEXT, diff_texts
+from monitor.diffing import DEFAULT_CONTEXT, DIFF_TIMEOUT, diff_texts
 from monitor.textnorm import clean_text
 
 SEED = Path(__file__).resolve().parent.parent / "tests" / "monitor" / "fixtures" / "seed_000_huantai.txt"
@@ -115,6 +116,10 @@ def run(report: Report, quick: bool) -> None:
     seconds = _median(repeats, lambda: _diff_summary_html(old, many))
     report.figure("40 scattered edits: diff + summary + html(context)", seconds * 1000, "ms", target="< 500",
                   check=at_most(500), note=f"{changes} changes found")
+    unrelated = old[::-1]  # the pathological pair DIFF_TIMEOUT exists for
+    seconds = _median(1, lambda: _diff_summary_html(old, unrelated))
+    report.figure("worst case, two unrelated 100k texts: diff + summary + html(context)", seconds * 1000, "ms",
+                  note=f"bounded by monitor.diffing.DIFF_TIMEOUT = {DIFF_TIMEOUT} s; no target")
     seconds, note = _monitor_pass_seconds(old, one)
     report.figure("monitor pass for one revised 100k document (SQLite)", seconds * 1000, "ms",
                   target="< 1000", check=at_most(1000), note=note)
