@@ -24,8 +24,10 @@ _COUNTER = re.compile(
     r"[【\[(（]?\s*(?:"
     # Unambiguous counter labels: the separator is optional, "-" stands for a hidden count.
     r"(?:浏览次数|浏览量|访问次数|访问量|阅读次数|阅读数|阅读量|点击次数|点击数|点击量|点击率)\s*[:：]?\s*(?:" + _COUNT + r"|-|－)"
-    # 阅读/浏览/点击 are also ordinary words: only "阅读：12" or "阅读 12" at a boundary is a counter.
-    r"|(?:阅读|浏览|点击|人气)(?:\s*[:：]\s*|\s+)" + _COUNT + r"(?=\s*次|\s|$|[】\])）|])"
+    # 阅读/浏览/点击 are also ordinary words: "阅读：12" is a counter where the number ends;
+    # "阅读 12" only at the end of the line or before 次 or a bracket ("阅读 12 篇文章" is content).
+    r"|(?:阅读|浏览|点击|人气)\s*[:：]\s*" + _COUNT + r"(?=\s*次|\s|$|[】\])）|])"
+    r"|(?:阅读|浏览|点击|人气)\s+" + _COUNT + r"(?=\s*次|\s*$|\s*[】\])）|])"
     r")\s*次?\s*[】\])）]?"
 )
 # A date, with optional time and weekday, as banners print "today".

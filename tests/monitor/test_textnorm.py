@@ -18,6 +18,7 @@ PARAGRAPH = "（一）加强组织领导。建立工作推进机制，确定重�
         "访问量 45",
         "阅读：6",
         "阅读 12",
+        "阅读 12 次",
         "点击数：1,024",
         "浏览次数：-",
         "今天是：2026年11月22日 星期日",
@@ -46,6 +47,7 @@ def test_counter_inside_a_line_is_cut_out_and_the_rest_kept() -> None:
     [
         "要求每名学生每学期阅读3本书。",  # 阅读 followed by a number is a counter only at a boundary
         "阅读 12本书",
+        "每学期阅读 12 篇文章",
         "今天开会研究乡村学校布局。",  # 今天 without a date is an ordinary word
         "到2027年，所有镇驻地学校相关生均指标达到省定Ⅱ类以上办学条件标准。",
         "2023年9月18日",  # a signature date without a weekday is content
