@@ -23,7 +23,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -204,7 +204,13 @@ class MonitorReport:
 
 
 def run_monitor(db: Database, *, now: datetime | None = None) -> MonitorReport:
-    """Process every document that needs it, one transaction each; never stops on one failure."""
+    """Process every document that needs it, one transaction each; never stops on one failure.
+
+    ``now`` stamps events and revisions (default: the time each document is processed); an
+    aware datetime is converted to the naive UTC the database stores.
+    """
+    if now is not None and now.tzinfo is not None:
+        now = now.astimezone(timezone.utc).replace(tzinfo=None)
     report = MonitorReport()
     with db.sessions() as session:
         finished_runs = list(
