@@ -90,7 +90,7 @@ def run_cycle(report: Report, *, portals: int, docs: int, new: int, delay: float
     """One measured incremental cycle; returns (crawl, request counts, first-to-last request span,
     start-up: seconds from launching the crawl to the portals' first request)."""
     sites = fleet.build_sites(portals, docs)
-    with tempfile.TemporaryDirectory(prefix=f"eduwatch-bench-{label}-") as tmp, fleet.serve(sites):
+    with tempfile.TemporaryDirectory(prefix=f"eduwatch-bench-{label.replace(' ', '-')}-") as tmp, fleet.serve(sites):
         workdir = Path(tmp)
         fast_config, url = fleet.configure(workdir, sites, delay=0.0, per_host=8)  # set-up: as fast as it goes
         template = fleet.crawl_template(fast_config, sites[0], timeout=timeout)
