@@ -106,9 +106,9 @@ def _contend(url: str, name: str, holder: str, start: float, out: "multiprocessi
 
 
 def test_exactly_one_of_many_processes_wins(db: Database) -> None:
-    ctx = multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
     out = ctx.Queue()
-    start = time.time() + 2.0
+    start = time.time() + 1.5
     procs = [ctx.Process(target=_contend, args=(db.url, "race", f"p{n}", start, out)) for n in range(4)]
     for proc in procs:
         proc.start()
