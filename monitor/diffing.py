@@ -125,7 +125,8 @@ class TextDiff:
                 spans.append(span)
         result: list[Change] = []
         for old_start, old_end, new_start, new_end, old_edit, old_edit_end, new_edit, new_edit_end in spans:
-            location, label_end = self._location(new_edit)
+            # Locate the edit by its first real character, not a line break that leads it.
+            location, label_end = self._location(_skip_delimiters(self.new, new_edit, new_edit_end))
             if new_start < label_end <= new_edit:  # a clause never repeats its own heading label
                 old_start += label_end - new_start
                 new_start = label_end
@@ -178,13 +179,18 @@ class TextDiff:
     def _clause_span(self, group: _Group) -> list[int]:
         """The clause around an edit, as [old_start, old_end, new_start, new_end].
 
-        An edit that ends with a delimiter (a whole inserted clause or paragraph) takes no
-        text after it; otherwise the clause runs on to the next delimiter.
+        An edit that starts with a line break (paragraphs added after another) takes no text
+        before it, one that ends with a delimiter (whole clauses) none after it; otherwise the
+        clause runs back and on to the nearest delimiters.
         """
         old_end = group.old_start + len(group.deleted)
         new_end = group.new_start + len(group.inserted)
-        span = [_clause_start(self.old, group.old_start), old_end, _clause_start(self.new, group.new_start), new_end]
-        if not all(text[-1] in CLAUSE_DELIMITERS for text in (group.deleted, group.inserted) if text):
+        edited = [text for text in (group.deleted, group.inserted) if text]
+        span = [group.old_start, old_end, group.new_start, new_end]
+        if not all(text[0] == "\n" for text in edited):
+            span[0] = _clause_start(self.old, group.old_start)
+            span[2] = _clause_start(self.new, group.new_start)
+        if not all(text[-1] in CLAUSE_DELIMITERS for text in edited):
             span[1] = _clause_end(self.old, old_end)
             span[3] = _clause_end(self.new, new_end)
         return span
@@ -337,6 +343,12 @@ def _clause_start(text: str, offset: int) -> int:
     return offset
 
 
+def _skip_delimiters(text: str, offset: int, end: int) -> int:
+    while offset < end and (text[offset] in CLAUSE_DELIMITERS or text[offset].isspace()):
+        offset += 1
+    return offset
+
+
 def _clause_end(text: str, offset: int) -> int:
     while offset < len(text) and text[offset] not in CLAUSE_DELIMITERS:
         offset += 1
@@ -346,15 +358,16 @@ def _clause_end(text: str, offset: int) -> int:
 def _window(text: str, start: int, edit_start: int, edit_end: int, end: int) -> str:
     """The clause text[start:end] cut to MAX_CLAUSE characters centred on the edit inside it."""
     trim = "".join(CLAUSE_DELIMITERS) + " "
-    while start < edit_start and text[start] in trim:
+    while start < end and text[start] in trim:
         start += 1
-    while end > edit_end and text[end - 1] in trim:
+    while end > start and text[end - 1] in trim:
         end -= 1
-    edit = text[edit_start:edit_end]
-    if not text[start:end].strip(trim):
+    if start >= end:
         return ""
+    edit_start, edit_end = min(max(edit_start, start), end), max(min(edit_end, end), start)
     if end - start <= MAX_CLAUSE:
-        return text[start:end].strip(trim).replace("\n", " ")
+        return text[start:end].replace("\n", " ")
+    edit = text[edit_start:edit_end]
     if len(edit) >= MAX_CLAUSE:
         return edit[: MAX_CLAUSE - 1].replace("\n", " ") + "…"
     budget = MAX_CLAUSE - len(edit)

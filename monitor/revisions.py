@@ -352,7 +352,8 @@ def _content_events(
     revert = f"恢复为第{new.reverts_to}版：" if new.reverts_to is not None else ""
     events: list[Event] = []
     old_text = revision_text(old.body, old.attachments_text or "")
-    if _text_changed(old.body, snapshot.body) or _text_changed(old.attachments_text or "", snapshot.attachments_text):
+    attachments_changed = comparison_key(old.attachments_text or "") != comparison_key(snapshot.attachments_text)
+    if _body_changed(old.body, snapshot.body) or attachments_changed:
         diff = diff_texts(old_text, snapshot.text)
         summary = diff.summary() if diff.changes() else f"{document.title}（标点或分段调整）"
         events.append(
@@ -389,9 +390,10 @@ def _content_events(
     return events
 
 
-def _text_changed(old: str, new: str) -> bool:
-    """A change of text, unless one side is empty: a page that lost its body (a broken
-    extraction) or got it back is recorded in the revision, not announced as a revision."""
+def _body_changed(old: str, new: str) -> bool:
+    """A change of the body, unless one side is empty: a page that lost its body (a broken
+    extraction) or got it back is recorded in the revision, not announced as a revision.
+    (Attachments need no such rule: a failed download keeps the earlier text.)"""
     old_key, new_key = comparison_key(old), comparison_key(new)
     return old_key != new_key and bool(old_key) and bool(new_key)
 

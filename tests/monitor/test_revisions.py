@@ -407,3 +407,18 @@ def test_a_change_belongs_to_the_documents_own_source_not_the_last_crawled_repos
     with db.sessions() as session:
         own_portal = session.scalar(select(Source.portal_id).where(Source.url == URL))
     assert (event.kind, event.portal_id, event.crawl_run_id) == ("revised", own_portal, own_run)
+
+
+def test_an_added_attachment_is_revised_and_an_emptied_body_is_not(store: Store, db: Database) -> None:
+    first_seen(store, db)
+    attachment = AttachmentRecord(name="任务分工表.docx", url="http://www.huantai.gov.cn/a/2.docx", type="docx",
+                                  text="一、目标任务\n到2027年完成。")
+    crawl(store, huantai(attachments=[attachment]))
+    assert kinds(run_monitor(db, now=NOW)) == {"revised": 1}
+    assert events(db)[-1].summary == "新增“【附件：任务分工表.docx】 一、目标任务 到2027年…”"
+    crawl(store, huantai(body="", attachments=[attachment]))  # the extractor lost the body
+    report = run_monitor(db, now=NOW)
+    assert (report.events, report.revisions) == (0, 1)
+    crawl(store, huantai(attachments=[attachment]))  # and found it again
+    report = run_monitor(db, now=NOW)
+    assert (report.events, report.revisions) == (0, 1)
