@@ -332,3 +332,27 @@ def test_recrawl_url_and_document_refetch_just_that_page(tmp_path: Path, served,
     assert eduwatch("recrawl", "--url", "http://127.0.0.1:9/nowhere").returncode == 1
     assert eduwatch("recrawl", "--document", "999999").returncode == 1
     db.dispose()
+
+
+def test_daemon_killed_outright_is_replaced_at_once_on_the_same_host(tmp_path: Path, served, sqlite_url) -> None:
+    site = samples.huilai_site()
+    served(site)
+    config = write_config(tmp_path / "eduwatch.toml", sqlite_url, [site], schedule="every 1h")
+    first = start(config, "daemon", log=tmp_path / "first.log")
+    db = Database(sqlite_url)
+    second = None
+    try:
+        wait_for(lambda: Locks(db).held("daemon"), 30, "the first daemon's lease")
+        first.kill()  # SIGKILL: the lease stays behind, unexpired
+        first.wait(timeout=10)
+        assert Locks(db).held("daemon") is not None
+        second = start(config, "daemon", log=tmp_path / "second.log")
+        wait_for(lambda: (Locks(db).held("daemon") or None) and f":{second.pid}:" in Locks(db).held("daemon").holder,
+                 30, "the new daemon to take the lease over")
+        assert second.poll() is None
+        assert "daemon.took_over_stale_lease" in (tmp_path / "second.log").read_text(encoding="utf-8")
+    finally:
+        stop(first)
+        if second is not None:
+            stop(second)
+        db.dispose()
