@@ -8,6 +8,7 @@ title, and the 成文日期 the signature date at the end of the body.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Iterable, Iterator
 from urllib.parse import urljoin
@@ -33,6 +34,43 @@ def next_page_url(text: str, base_url: str) -> str | None:
     return None
 
 
+_TITLE_KEYS = ("title", "doctitle", "name", "subject", "biaoti")
+
+
+def is_json_list(response: Response) -> bool:
+    ctype = (response.headers.get("Content-Type") or b"").lower()
+    return b"json" in ctype or response.url.split("?", 1)[0].endswith(".json")
+
+
+def json_list_entries(payload: Any, base_url: str, pattern: str) -> list[ListEntry]:
+    """Detail links in a JSON list, whatever its shape: every object holding a string that is a
+    URL matching ``pattern`` is one entry; its title and date come from the same object."""
+    regex = re.compile(pattern)
+    entries: dict[str, ListEntry] = {}
+
+    def visit(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                visit(item)
+            return
+        if not isinstance(node, dict):
+            return
+        url = next((urljoin(base_url, value.strip()) for value in node.values()
+                    if isinstance(value, str) and regex.search(urljoin(base_url, value.strip()).split("?", 1)[0])), None)
+        if url and url not in entries:
+            lowered = {str(key).lower(): value for key, value in node.items()}
+            title = next((str(lowered[k]).strip() for k in _TITLE_KEYS if isinstance(lowered.get(k), str)), None)
+            date = next((value for key, value in lowered.items() if isinstance(value, str)
+                         and ("date" in key or "time" in key) and _INFO_DATE.search(value)), None)
+            entries[url] = ListEntry(url, title or None, date, len(entries))
+            return
+        for value in node.values():
+            visit(value)
+
+    visit(payload)
+    return list(entries.values())
+
+
 class GenericSpider(PortalSpider):
     name = "generic"
     platform = "generic"
@@ -46,6 +84,9 @@ class GenericSpider(PortalSpider):
                                  cb_kwargs={"list_key": list_key, "number": number})
 
     def parse_list(self, response: Response, list_key: str, number: int) -> Iterator[Request]:
+        if is_json_list(response):
+            yield from self.parse_json_list(response, list_key)
+            return
         try:
             text = self.list_text(response)
         except BrokenPage as exc:
@@ -59,6 +100,18 @@ class GenericSpider(PortalSpider):
             self.list_ended(list_key)
         elif fresh and number < self.max_list_pages:
             yield self.page_request(list_key, following, number + 1)
+
+    def parse_json_list(self, response: Response, list_key: str) -> Iterator[Request]:
+        """A list filled by script: the configured list URL is its JSON source. It has no paging
+        we could know of, so it vouches only for the range it shows (no list_ended)."""
+        try:
+            payload = json.loads(self.list_text(response, expect="json"))
+        except BrokenPage as exc:
+            self.broken_list(response, exc)
+            return
+        entries = json_list_entries(payload, response.url, self.portal_config.detail_pattern or r"$^")
+        requests, _fresh = self.take_entries(entries, list_key)
+        yield from requests
 
     def detail_parts(self, response: Response, text: str, entry: ListEntry, extra: dict[str, Any]) -> DetailParts:
         parts = super().detail_parts(response, text, entry, extra)

@@ -4,11 +4,15 @@ URLs (``C`` = ``/gongkai/site_{site}/channel_{channel}``):
   ``C/index.html``, ``C/index_2.html`` …   list pages, each with a 下一页 link to the next
   ``C/doc_{24 hex}.html``                  detail; the id is an ObjectId (first 8 hex = creation time)
 Documents with ``flags['no_labels']`` have no label table: title only in <h1>, date only in the text.
+With ``options['list_json']`` the list is filled by script from ``C/list.json`` —
+``{"code": 200, "data": {"total": n, "list": [{"docId", "title", "url", "publishTime"}]}}``,
+newest first — and that JSON endpoint is the portal's configured list URL.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 from localportals import chrome
@@ -40,6 +44,8 @@ class Generic:
         return f"{self._root(site)}/doc_{hex_id(doc)}.html"
 
     def list_paths(self, site: Site) -> list[str]:
+        if site.options.get("list_json"):
+            return [f"{self._root(site)}/list.json"]
         return [f"{self._root(site)}/index.html"]
 
     def detail_pattern(self, site: Site) -> str | None:
@@ -52,6 +58,8 @@ class Generic:
         rest = path[len(root) + 1:]
         if rest in ("", "index.html"):
             return self.list_page(site, 1)
+        if rest == "list.json" and site.options.get("list_json"):
+            return self.list_json(site)
         if m := re.fullmatch(r"index_(\d+)\.html", rest):
             return self.list_page(site, int(m.group(1))) if int(m.group(1)) >= 2 else None
         if m := re.fullmatch(r"doc_([0-9a-f]{24})\.html", rest):
@@ -84,6 +92,12 @@ class Generic:
                 + f'<div class="zfxxgk_zdgkc"><ul>\n{items}\n</ul></div>\n<div class="pager">{pager}</div>\n'
                 + chrome.footer(site) + "</body></html>\n")
         return Response(200, page, cacheable=True)
+
+    def list_json(self, site: Site) -> Response:
+        items = [{"docId": hex_id(d), "title": d.title, "url": self.detail_path(site, d),
+                  "publishTime": f"{d.shown_date.isoformat()} {d.published_time}"} for d in site.listed()]
+        payload = {"code": 200, "data": {"total": len(items), "list": items}}
+        return Response(200, json.dumps(payload, ensure_ascii=False), "application/json", cacheable=True)
 
     def detail_page(self, site: Site, doc: Doc) -> str:
         column = str(site.options["column"])

@@ -308,3 +308,25 @@ def test_trusted_post_url_prefers_the_portal_then_official_hosts() -> None:
     assert trusted_post_url(county, own, base) == county  # another official host: its own post
     assert trusted_post_url("http://www.copysite.com/gkmlpt/content/1/1058/post_1058889.html", own, base) == own
     assert trusted_post_url(None, own, base) == own
+
+
+# --- 6. Shandong gongkai list filled by script: the configured list URL is its JSON source --------
+
+
+def test_generic_json_list_source(tmp_path: Path, serve_portal, sqlite_url: str) -> None:  # type: ignore[no-untyped-def]
+    site = samples.huantai_site()
+    site.options["list_json"] = True
+    server = serve_portal(site)
+    assert site.list_urls()[0].endswith("/list.json")
+    config = write_config(tmp_path / "eduwatch.toml", sqlite_url, [server])
+    [first], items = crawl_with_items(config, [site.name], tmp_path / "items1")
+    assert (first.status, first.reason, first.errors, first.docs_new) == ("ok", None, 0, 13)
+    doc = site.doc(samples.huantai_plan().id)
+    plan = by_path(items[site.name])[site.detail_path(doc.id)]
+    assert (plan["title"], plan["list_date"]) == (doc.title, f"{doc.shown_date} {doc.published_time}")
+    newest = site.listed()[0]
+    site.remove_doc(newest.id)
+    server.reset_log()
+    [second], _ = crawl_with_items(config, [site.name], tmp_path / "items2")
+    assert (second.status, second.errors, second.docs_new) == ("ok", 0, 0)
+    assert [(r.path, r.status) for r in server.log if "/doc_" in r.path] == [(site.family.detail_path(site, newest), 404)]

@@ -11,7 +11,7 @@ from crawler.politeness import backoff_delay
 from crawler.settings import crawl_settings
 from crawler.spiders import PLATFORM_MODULES, spider_for
 from crawler.spiders.base import BrokenPage, list_links
-from crawler.spiders.generic import next_page_url
+from crawler.spiders.generic import json_list_entries, next_page_url
 from crawler.spiders.gkmlpt import detail_config_content, leaf_categories, parse_index_config
 from crawler.spiders.govcn import feed_entries
 from crawler.spiders.hanweb import jpage_config, unwrap_datastore
@@ -215,3 +215,17 @@ def test_trs_article_pages_from_the_article_pager_or_its_links() -> None:
     assert article_pages(links, url) == [url.replace(".shtml", "_1.shtml")]
     list_pager = '<script>createPageHTML(12, 0, "index", "shtml")</script>'
     assert article_pages(list_pager, url) == []  # the list's pager is not the article's
+
+
+def test_generic_json_list_entries_whatever_the_shape() -> None:
+    payload = {"code": 200, "data": {"total": 2, "list": [
+        {"docId": "6507ff1ce7f79f1832269fe0", "docTitle": "桓台县教育强县实施方案", "url": "./doc_6507ff1ce7f79f1832269fe0.html",
+         "pubDate": "2023-09-24"},
+        {"id": 2, "title": "另一份通知", "link": "/gongkai/site_x/channel_y/doc_6507ff1ce7f79f1832269fe1.html",
+         "publishTime": "2023-09-20 10:00:00", "attachments": [{"url": "/file.pdf"}]}]}}
+    base = "http://www.huantai.gov.cn/gongkai/site_x/channel_y/list.json"
+    assert json_list_entries(payload, base, r"/doc_[0-9a-f]{24}\.html$") == [
+        ListEntry("http://www.huantai.gov.cn/gongkai/site_x/channel_y/doc_6507ff1ce7f79f1832269fe0.html",
+                  "桓台县教育强县实施方案", "2023-09-24", 0),
+        ListEntry("http://www.huantai.gov.cn/gongkai/site_x/channel_y/doc_6507ff1ce7f79f1832269fe1.html",
+                  "另一份通知", "2023-09-20 10:00:00", 1)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import urljoin
 
@@ -40,3 +41,14 @@ def test_label_less_page(generic_portal):
     assert not soup.select("table") and soup.select_one("h1").get_text() == doc.title
     d = doc.published_date
     assert f"{d.year}年{d.month}月{d.day}日" in soup.select_one(".info").get_text()
+
+
+def test_variant_list_filled_by_script_from_json(generic_portal):
+    site = generic_portal.site
+    site.options["list_json"] = True
+    answer = fetch(site.list_urls()[0])
+    assert answer.headers["Content-Type"].startswith("application/json")
+    data = json.loads(answer.body)["data"]
+    assert data["total"] == len(data["list"]) == 13
+    first = data["list"][0]
+    assert first["url"] == site.detail_path(site.listed()[0].id) and fetch(generic_portal.root_url + first["url"]).status == 200
