@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Iterable, Sequence
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -215,10 +215,10 @@ class Store:
         document.content_hash = content_hash(document)
         if outcome == "unchanged" and document.content_hash != old_hash:
             outcome = "updated"
-        if outcome == "new":
-            run.docs_new += 1
-        elif outcome == "updated":
-            run.docs_updated += 1
+        if outcome in ("new", "updated"):
+            # An SQL increment, not a read-modify-write: workers share one run's counters.
+            column = CrawlRun.docs_new if outcome == "new" else CrawlRun.docs_updated
+            session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values({column: column + 1}))
         return SaveResult(document.id, outcome)
 
     @staticmethod

@@ -208,3 +208,22 @@ def test_a_repost_with_its_own_publisher_does_not_take_turns(db: Database) -> No
     with db.sessions() as session:
         document = session.scalars(select(Document)).one()
         assert document.publisher == "惠来县人民政府办公室" and document.body.startswith("各镇人民政府")
+
+
+def test_concurrent_writers_share_one_runs_counters(store: Store, db: Database) -> None:
+    """Distributed workers save into one run at once; no increment may be lost."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    run = store.start_run("huilai", full=False)
+
+    def save(worker: int) -> None:
+        for n in range(15):
+            store.save_document(
+                huilai(url=f"http://www.huilai.gov.cn/p/{worker}-{n}.html", doc_no=None, index_no=None,
+                       title=f"通知{worker}-{n}", title_key=f"通知{worker}-{n}"),
+                run,
+            )
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        list(pool.map(save, range(3)))
+    assert store.finish_run(run, status="ok", reason=None, pages_fetched=0, errors=[]).docs_new == 45
