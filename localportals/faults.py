@@ -26,7 +26,7 @@ class Faults:
     challenge_status: int = 412  # some installs answer 200 with the same page
     flaky: dict[str, int] = field(default_factory=dict)  # path -> first N requests answer 503
     error_500: set[object] = field(default_factory=set)  # paths or doc ids answering 500
-    truncated: set[object] = field(default_factory=set)  # paths or doc ids cut in half
+    truncated: set[object] = field(default_factory=set)  # paths (any page or file) or doc ids cut in half
     truncation: str = "dataloss"  # "dataloss": full Content-Length, half the bytes | "short": honest length
     # A WAF in front of the portal: a request without its cookie gets a 302 to the same URL that
     # sets it. "once": the cookie lets the next request through | "per_path": the first request

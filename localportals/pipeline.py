@@ -100,7 +100,7 @@ def _answer(site: Site, request: Request) -> tuple[int, dict[str, str], bytes]:
     body = _encode(site, response)
     headers = {"Content-Type": _content_type(site, response)}
     headers.update(response.headers)
-    if response.truncatable and (path in faults.truncated or response.doc_id in faults.truncated):
+    if path in faults.truncated or (response.truncatable and response.doc_id in faults.truncated):
         if faults.truncation == "dataloss":
             headers["Content-Length"] = str(len(body))  # the server promises it all, then hangs up
         body = body[: len(body) // 2]

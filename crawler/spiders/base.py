@@ -451,6 +451,8 @@ class PortalSpider(scrapy.Spider):
             text = str(exc) or type(exc).__name__
             if "maxsize" in text.lower() or "max size" in text.lower() or "larger than" in text.lower():
                 attachment.error = f"larger than {self.max_attachment_bytes} bytes"
+            elif is_data_loss(Failure(exc)):
+                attachment.error = "download failed: truncated (the connection closed before the announced Content-Length)"
             else:
                 attachment.error = f"download failed: {type(exc).__name__}: {text}"[:500]
             return

@@ -71,6 +71,22 @@ def test_honestly_short_page_is_caught_by_the_html_heuristic(tmp_path: Path, ser
     assert len(saved) == len(site.listed()) - 2
 
 
+def test_truncated_attachment_is_listed_with_the_reason(tmp_path: Path, serve_portal, sqlite_url: str) -> None:  # type: ignore[no-untyped-def]
+    site = samples.longchuan_site()
+    doc = site.doc(1214872)  # its body is "详见附件": the text would come from the .docx
+    [attachment] = doc.attachments
+    site.faults.truncated.add(site.family.attachment_path(site, doc, attachment.id, attachment.type))
+    server = serve_portal(site)
+    config = write_config(tmp_path / "eduwatch.toml", sqlite_url, [server], retries=0)
+    [summary], items = crawl_with_items(config, [site.name], tmp_path / "items")
+    assert (summary.status, summary.errors) == ("ok", 0)
+    item = by_path(items[site.name])[site.detail_path(doc.id)]
+    [listed] = item["attachments"]
+    assert (listed["text"], listed["error"]) == (
+        None, "download failed: truncated (the connection closed before the announced Content-Length)")
+    assert item["body"].startswith("详见附件")
+
+
 # --- 2. gkmlpt paging variants ----------------------------------------------------------------
 
 
