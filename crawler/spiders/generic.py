@@ -3,7 +3,9 @@
 For sites without a family of their own (the Shandong gongkai platform, small CMSs). Metadata
 come from labels where the page has them; otherwise the title is the page's ``<h1>`` /
 ArticleTitle meta / ``<title>``, the 发布日期 the published meta or the date printed near the
-title, and the 成文日期 the signature date at the end of the body.
+title, and the 成文日期 the signature date at the end of the body. A list filled by script
+is configured by its JSON source: any JSON list URL works, entries are the objects holding
+a URL that matches ``detail_pattern``.
 """
 
 from __future__ import annotations

@@ -2,8 +2,12 @@
 
 ``{base}/gkmlpt/index`` carries ``window._CONFIG = {SID: '…', TREE: […]}`` (a JavaScript
 object literal, not JSON: SID by regex, TREE as the one JSON array inside). Each leaf
-category is paged through ``/gkmlpt/api/all/{cat}?page=N&sid=SID`` until an empty
-``articles``, a 404 or the ``total``. The API gives the metadata (identifier = 索引号,
+category is paged through ``/gkmlpt/api/all/{cat}?page=N&sid=SID`` (from page 1: page 0
+answers like page 1 on many sites) until an empty ``articles``, a 404 (sites with one page),
+the ``total``, or a page that repeats the one before (sites that answer the last page again
+past the end). A category that ends short of the posts the platform claims for it (TREE /
+``classify.post_count``) is a recent window: older posts are out of view, not withdrawn. The
+API's ``url`` may name another host (a copy site): the portal's own host is trusted first. The API gives the metadata (identifier = 索引号,
 document_number = 文号, publisher, date = 成文日期 epoch, created_at = 发布日期,
 is_abolished, attachments); the detail page gives the body (``.article-content``, or the
 DETAIL JSON's ``content`` when the markup lacks it).

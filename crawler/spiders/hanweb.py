@@ -5,7 +5,10 @@ as CDATA inside ``<script type="text/xml"><datastore>``: an HTML parser sees no 
 the CDATA is unwrapped. Anchor text is cut with ``...``, so the title comes from the
 ``title`` attribute. Further groups come from ``dataproxy.jsp`` (POST form with the
 column's webid/columnid/unitid/webname, taken from the page's jpage script or nextgroup);
-each answer is one more "list page" for the incremental walk. Detail pages ``/art/…`` carry
+each answer is one more "list page" for the incremental walk. Older installs answer at
+``/module/jslib/jquery/jpage/dataproxy.jsp`` (tried after a 404 when the page names no
+proxyUrl); where the POST is refused (405) or ignored (an empty datastore although the column
+lists more), ``GET dataproxy.jsp?page=N&…`` with the same parameters takes over. Detail pages ``/art/…`` carry
 a ``table.xxgk_table`` label table and the body in ``#zoom`` between the 信息内容 markers.
 """
 

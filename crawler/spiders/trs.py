@@ -5,7 +5,10 @@ The page count is printed in ``createPageHTML(n, current, "index", "shtml")`` or
 are resolved against the list page's URL. Metadata come as a label table or as
 ``<li><span>label：</span><span>value</span></li>`` pairs (the one label extractor reads
 both); the body is in ``.TRS_Editor`` (or its siblings), attachments sit beside the
-article as ``P0…pdf`` / ``W0…docx``.
+article as ``P0…pdf`` / ``W0…docx``. Lists may be ``.html`` or ``.shtml``; deep pages past the
+real end may be stubs (empty, or repeating a pinned link): such a page ends the walk. A
+multi-page article (``t…_id.shtml``, ``_1``, ``_2`` …, found from its own createPageHTML or
+links) is ONE document at its first page's URL, its body the pages joined.
 """
 
 from __future__ import annotations
