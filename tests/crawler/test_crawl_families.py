@@ -215,6 +215,17 @@ def test_govcn_documents_every_field(crawl: Crawl) -> None:
     assert (older["written_date"], older["published_date"]) == ("2004-08-12", "2018-12-24")
 
 
+def test_govcn_new_template_document(crawl: Crawl) -> None:
+    """Published since 2023: /zhengce/content/YYYYMM/content_N.htm, body in div.pages_content#UCAP-CONTENT."""
+    doc = crawl.doc("govcn", 6900000)
+    path = crawl.servers["govcn"].site.detail_path(doc.id)
+    assert path == "/zhengce/content/202303/content_6900000.htm"
+    item = crawl.item("govcn", doc.id)
+    assert (item["title"], item["index_no"], item["doc_no"]) == (doc.title, "000014349/2023-00101", "国函〔2023〕21号")
+    assert (item["written_date"], item["published_date"]) == ("2023-03-09", "2023-03-14")
+    assert _lines(item["body"]) == _lines(doc.body) and "责任编辑" not in item["body"]
+
+
 def test_generic_seed_document_and_a_page_without_labels(crawl: Crawl) -> None:
     item = crawl.item("huantai", 5001)
     doc = crawl.doc("huantai", 5001)
