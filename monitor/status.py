@@ -13,7 +13,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from alerts.outbox import webhook_problems
 from eduwatch.config import Config
+from monitor.cli.table import format_table
 from storage.database import Database
 from storage.locks import Locks
 from storage.models import Alert, CrawlRun, Portal
@@ -96,8 +98,9 @@ def collect_status(db: Database, config: Config) -> dict[str, Any]:
                 }
             portals.append(entry)
         counts = dict(session.execute(select(Alert.status, func.count(Alert.id)).group_by(Alert.status)).all())
+        problems = [{"subscriber": name, "error": error} for name, error in webhook_problems(session)]
     alerts = {status: int(counts.get(status, 0)) for status in ("pending", "sending", "failed", "dead", "sent")}
-    return {"now": _iso(now), "daemon": daemon, "portals": portals, "alerts": alerts}
+    return {"now": _iso(now), "daemon": daemon, "portals": portals, "alerts": alerts, "webhook_problems": problems}
 
 
 def format_status(status: dict[str, Any]) -> str:
@@ -138,11 +141,11 @@ def format_status(status: dict[str, Any]) -> str:
             (entry["next_run"] or "—").replace("T", " ").rstrip("Z"),
             "; ".join(notes),
         ])
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        lines.append("  ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+    lines.append(format_table(header, rows))
     alerts = status["alerts"]
     lines.append(
         "alerts: " + ", ".join(f"{alerts[key]} {key}" for key in ("pending", "sending", "failed", "dead", "sent"))
     )
+    for problem in status["webhook_problems"]:
+        lines.append(f"subscriber {problem['subscriber']}: WeCom webhook needs fixing — {problem['error']}")
     return "\n".join(lines)

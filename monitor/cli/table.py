@@ -11,14 +11,19 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO | None = None) -> None:
-    out = out or sys.stdout
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     cells = [[str(c) for c in headers]] + [[("" if c is None else str(c)) for c in row] for row in rows]
     widths = [max(display_width(row[i]) for row in cells) for i in range(len(headers))]
+    lines = []
     for number, row in enumerate(cells):
         padded = [cell + " " * (widths[i] - display_width(cell)) for i, cell in enumerate(row)]
-        print("  ".join(padded).rstrip(), file=out)
+        lines.append("  ".join(padded).rstrip())
         if number == 0:
-            print("  ".join("-" * w for w in widths), file=out)
+            lines.append("  ".join("-" * w for w in widths))
     if not rows:
-        print("(none)", file=out)
+        lines.append("(none)")
+    return "\n".join(lines)
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO | None = None) -> None:
+    print(format_table(headers, rows), file=out or sys.stdout)
