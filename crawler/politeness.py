@@ -37,18 +37,25 @@ class RedirectLoop(IgnoreRequest):
     """A request was redirected more than REDIRECT_MAX_TIMES times."""
 
 
+MAX_SAME_URL_REDIRECTS = 3  # a WAF cookie that has not stuck after three tries never will
+
+
 class CookieRedirectMiddleware(RedirectMiddleware):
     def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
+        same = request.meta.get("same_url_redirects", 0) + 1 if redirected.url == request.url else 0
         try:
+            if same > MAX_SAME_URL_REDIRECTS:
+                raise IgnoreRequest("max same-URL redirections reached")
             result = super()._redirect(redirected, request, reason)
         except IgnoreRequest:
-            chain = request.meta.get("redirect_urls", [])
-            where = "to itself" if all(url == request.url for url in chain) else f"through {len(set(chain))} URLs"
+            chain = [*request.meta.get("redirect_urls", []), request.url]
+            where = "to itself" if len(set(chain)) == 1 else f"through {len(set(chain))} URLs"
             raise RedirectLoop(
-                f"redirect loop: {request.url} redirected {where} {len(chain) + 1} times "
+                f"redirect loop: {request.url} redirected {where} {len(chain)} times "
                 "(a WAF whose cookie never sticks?)"
             ) from None
-        if result.url == request.url:
+        result.meta["same_url_redirects"] = same
+        if same:
             result.dont_filter = True  # the same page again, now with the WAF's cookie
         return result
 
