@@ -37,6 +37,7 @@ from monitor.events import META_LABELS, one_line, show_value
 from monitor.textnorm import clean_text, comparison_key, fold
 from storage.database import Database
 from storage.models import CrawlRun, Document, Event, Revision, Source, utcnow
+from storage.store import ranked_sources
 
 log = logging.getLogger(__name__)
 
@@ -435,12 +436,12 @@ def _meta_changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[An
 
 
 def _reporting_source(document: Document) -> Source | None:
-    """The source a content change belongs to: the document's own (first) source.
+    """The source a content change belongs to: the one the store takes content from.
 
-    The store takes content only from the first source (reposts just fill gaps), so a change
-    was seen there, whichever other portal happened to be crawled last.
+    Reposts only fill gaps, so a change was seen at the document's own source, whichever
+    other portal happened to be crawled last.
     """
-    ordered = sorted(document.sources, key=lambda s: s.id)
+    ordered = ranked_sources(document)
     return next((s for s in ordered if not s.withdrawn), ordered[0] if ordered else None)
 
 
@@ -451,7 +452,7 @@ def _announce_sources(document: Document, revision: Revision | None, now: dateti
     """
     announced_portals = {s.portal_id for s in document.sources if s.announced}
     events: list[Event] = []
-    for source in sorted(document.sources, key=lambda s: s.id):
+    for source in ranked_sources(document):
         if source.announced or source.withdrawn:
             continue
         if not announced_portals:

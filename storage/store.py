@@ -231,19 +231,12 @@ class Store:
 
     @staticmethod
     def _is_primary(session: Session, document: Document, record: DocumentRecord) -> bool:
-        """Whether ``record`` speaks for the document, rather than only filling gaps as a repost.
-
-        The issuer's own portal speaks for it. A 文号 opens with its jurisdiction's initial
-        (惠府办函 for 惠来县, 桓政办字 for 桓台县), so a portal whose title starts with that
-        character outranks a city site that reposted the notice first; otherwise the first
-        source seen keeps the word. The ranking uses only stored, stable facts so two portals
-        never take turns overwriting each other.
-        """
+        """Whether ``record`` speaks for the document, rather than only filling gaps as a repost."""
         doc_no = document.doc_no or record.doc_no or ""
-        incoming = session.scalar(select(Portal.title).where(Portal.name == record.portal)) or ""
-        ranked = sorted(document.sources, key=lambda s: (-_issuer_affinity(s.portal.title, doc_no), s.id or 0))
+        ranked = ranked_sources(document, doc_no)
         if not ranked:
             return True
+        incoming = session.scalar(select(Portal.title).where(Portal.name == record.portal)) or ""
         best = ranked[0]
         return record.url == best.url or _issuer_affinity(incoming, doc_no) > _issuer_affinity(best.portal.title, doc_no)
 
@@ -301,6 +294,19 @@ def _replace_attachments(document: Document, record: DocumentRecord) -> None:
         row.text, row.error = incoming.text, incoming.error
         if url not in existing:
             document.attachments.append(row)
+
+
+def ranked_sources(document: Document, doc_no: str | None = None) -> list[Source]:
+    """The document's sources, the one that speaks for it first.
+
+    The issuer's own portal speaks for a document. A 文号 opens with its jurisdiction's
+    initial (惠府办函 for 惠来县, 桓政办字 for 桓台县), so a portal whose title starts with that
+    character outranks a city site that reposted the notice first; otherwise the first
+    source seen keeps the word. Only stored, stable facts are used, so two portals never take
+    turns overwriting each other, and the monitor attributes changes to the same source.
+    """
+    doc_no = doc_no if doc_no is not None else (document.doc_no or "")
+    return sorted(document.sources, key=lambda s: (-_issuer_affinity(s.portal.title, doc_no), s.id or 0))
 
 
 def _issuer_affinity(portal_title: str, doc_no: str) -> int:

@@ -422,3 +422,14 @@ def test_an_added_attachment_is_revised_and_an_emptied_body_is_not(store: Store,
     crawl(store, huantai(attachments=[attachment]))  # and found it again
     report = run_monitor(db, now=NOW)
     assert (report.events, report.revisions) == (0, 1)
+
+
+def test_new_goes_to_the_issuers_portal_when_a_repost_was_crawled_first(store: Store, db: Database) -> None:
+    """Seen in one pass, the city repost (crawled first) is the `reposted` one, not the `new` one."""
+    crawl(store, huantai(portal="zibo", url="http://www.zibo.gov.cn/art/1.html", site="www.zibo.gov.cn",
+                         publisher="淄博市人民政府办公室", index_no="113703000043/2023-00999"), portal_name="zibo")
+    crawl(store, huantai())
+    run_monitor(db, now=NOW)
+    with db.sessions() as session:
+        rows = [(e.kind, e.portal.name) for e in session.scalars(select(Event).order_by(Event.id))]
+    assert rows == [("new", "huantai"), ("reposted", "zibo")]
