@@ -23,6 +23,7 @@ NEWSPIDER_MODULE = "crawler.spiders"
 _DEFAULTS = CrawlConfig()
 USER_AGENT = _DEFAULTS.user_agent
 ROBOTSTXT_OBEY = _DEFAULTS.obey_robots
+ROBOTS_CACHE_HOURS = _DEFAULTS.robots_cache_hours  # 0: ask every run, as Scrapy does
 DOWNLOAD_DELAY = _DEFAULTS.delay
 DOWNLOAD_DELAY_JITTER = 0.5  # ±50% jitter (Scrapy 2.19 name): a fixed beat looks like a bot
 # One crawler per portal (each with its own downloader): requests wait in the scheduler, not in
@@ -64,6 +65,9 @@ DOWNLOADER_MIDDLEWARES = {
     # Responses travel from high numbers to low: at 580 a challenge page is seen after
     # decompression (590) and before retry (550) could turn it into a retry or an error.
     "crawler.blocking.ChallengeMiddleware": 580,
+    # Same slot as Scrapy's (100): robots.txt is kept in the database across runs (crawler.robots).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.robots.CachedRobotsTxtMiddleware": 100,
 }
 ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
 
@@ -100,6 +104,7 @@ def crawl_settings(crawl: CrawlConfig, *, database_url: str | None = None) -> di
     settings: dict[str, Any] = {
         "USER_AGENT": crawl.user_agent,
         "ROBOTSTXT_OBEY": crawl.obey_robots,
+        "ROBOTS_CACHE_HOURS": crawl.robots_cache_hours,
         "DOWNLOAD_DELAY": crawl.delay,
         "DOWNLOAD_DELAY_JITTER": 0.5,
         "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_host,

@@ -44,6 +44,7 @@ class CrawlConfig:
     max_attachment_bytes: int = 10 * 1024 * 1024
     max_list_pages: int = 50  # safety cap for one list walk; incremental runs stop much earlier
     revisit_days: float = 0.0  # >0: re-check detail pages older than this with a conditional GET
+    robots_cache_hours: float = 24.0  # reuse a host's robots.txt across runs this long (RFC 9309: <= 24)
 
 
 @dataclass(frozen=True)
@@ -426,6 +427,7 @@ _CRAWL_SPEC: dict[str, Callable[[Any], Any]] = {
     "max_attachment_bytes": _integer(0, 200 * 1024 * 1024),
     "max_list_pages": _integer(1, 10_000),
     "revisit_days": _number(0, 3650),
+    "robots_cache_hours": _number(0, 24),
 }
 _PORTAL_SPEC: dict[str, Callable[[Any], Any]] = {
     "name": _slug,

@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -266,3 +267,20 @@ class Lock(Base):
     holder: Mapped[str] = mapped_column(String(200))
     acquired_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class RobotsEntry(Base):
+    """A host's robots.txt as last fetched, shared by every crawler process on this database.
+
+    RFC 9309 §2.4 lets a crawler keep robots.txt for up to 24 hours; keeping it here (not per
+    process) is what lets an incremental run of an unchanged portal skip the request entirely.
+    """
+
+    __tablename__ = "robots_cache"
+
+    origin: Mapped[str] = mapped_column(String(300), primary_key=True)  # scheme://host:port
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime)
+    etag: Mapped[str | None] = mapped_column(String(300))
+    last_modified: Mapped[str | None] = mapped_column(String(100))

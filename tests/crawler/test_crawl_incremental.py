@@ -1,6 +1,6 @@
 """Incremental crawling, asserted on the exact requests each portal received.
 
-A re-crawl of an unchanged portal costs robots.txt and its list pages, nothing else; after one
+A re-crawl of an unchanged portal costs its list pages, nothing else (robots.txt is cached); after one
 document is added it costs those plus that one detail page. Conditional GETs, ``--full``
 and withdrawal probes are checked the same way.
 """
@@ -76,15 +76,15 @@ def test_second_crawl_fetches_list_pages_only_then_only_the_new_document(tmp_pat
     for family, server in servers.items():
         assert _list_only(server) == [], family  # no detail page, attachment or probe
     # The first list page of every list, and no second page (it brought nothing new).
-    assert [t for _m, t, _s in requests_of(servers["hanweb"])] == ["/robots.txt", "/col/col18573/index.html"]
-    assert [t for _m, t, _s in requests_of(servers["trs"])] == ["/robots.txt", "/zwgk/xxgk/jyj/gkml/gwfg/index.shtml"]
+    assert [t for _m, t, _s in requests_of(servers["hanweb"])] == ["/col/col18573/index.html"]
+    assert [t for _m, t, _s in requests_of(servers["trs"])] == ["/zwgk/xxgk/jyj/gkml/gwfg/index.shtml"]
     assert sorted(t for _m, t, _s in requests_of(servers["govcn"])) == [
-        "/robots.txt", "/zhengce/zuixin.htm", "/zhengce/zuixin/ZUIXINZHENGCE.json"]
+        "/zhengce/zuixin.htm", "/zhengce/zuixin/ZUIXINZHENGCE.json"]
     generic_root = servers["generic"].site.list_urls()[0].split("://", 1)[1].split("/", 1)[1]
-    assert [t for _m, t, _s in requests_of(servers["generic"])] == ["/robots.txt", "/" + generic_root]
+    assert [t for _m, t, _s in requests_of(servers["generic"])] == ["/" + generic_root]
     gkmlpt = [t for _m, t, _s in requests_of(servers["gkmlpt"])]
-    assert gkmlpt[:2] == ["/robots.txt", "/gkmlpt/index"]
-    assert gkmlpt[2:] and all("/gkmlpt/api/all/" in t and "page=1&" in t for t in gkmlpt[2:])
+    assert gkmlpt[:1] == ["/gkmlpt/index"]
+    assert gkmlpt[1:] and all("/gkmlpt/api/all/" in t and "page=1&" in t for t in gkmlpt[1:])
     print("requests, full crawl:", full_counts)
     print("requests, unchanged re-crawl:", incremental_counts)
 

@@ -159,7 +159,7 @@ def test_crawl_config_maps_onto_scrapy_settings() -> None:
     assert settings == {
         "USER_AGENT": "ua/1", "ROBOTSTXT_OBEY": False, "DOWNLOAD_DELAY": 3.5, "DOWNLOAD_DELAY_JITTER": 0.5,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 2, "CONCURRENT_REQUESTS": 3, "DOWNLOAD_TIMEOUT": 12, "RETRY_TIMES": 4,
-        "RETRY_BACKOFF_BASE": 3.5, "HTTPCACHE_DIR": "/var/lib/eduwatch/httpcache",
+        "RETRY_BACKOFF_BASE": 3.5, "HTTPCACHE_DIR": "/var/lib/eduwatch/httpcache", "ROBOTS_CACHE_HOURS": 24.0,
     }
 
 
