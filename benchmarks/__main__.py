@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
             module.run(report, quick=args.quick)
         except Exception as error:  # one broken benchmark must not hide the others' figures
             traceback.print_exc()
-            report.failures.append((name, f"{type(error).__name__}: {error}"))
+            first_line = (str(error).splitlines() or [""])[0][:300]  # the traceback above has the rest
+            report.failures.append((name, f"{type(error).__name__}: {first_line}"))
         load = os.getloadavg()[0]
         print(f"  ({name} took {time.perf_counter() - begun:.1f} s; load average {load:.2f})", flush=True)
     print(report.summary())

@@ -27,7 +27,7 @@ from benchmarks.report import Report, at_least
 from localportals import PortalServer, synthetic_site
 
 FULL_DOCS, QUICK_DOCS = 2_000, 100
-SERIAL_DOCS = 300  # the one-connection-per-host comparison (full mode only)
+SERIAL_DOCS = 150  # the one-connection-per-host comparison (full mode only)
 FAMILY = "gkmlpt"
 
 

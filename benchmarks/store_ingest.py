@@ -44,7 +44,7 @@ LOOKUPS = 2_000
 QUICK_LOOKUPS = 300
 # Bound per back end so a slow store cannot eat the suite's 10-minute budget; the figure then
 # says how many documents were actually ingested.
-FULL_TIME_LIMIT, QUICK_TIME_LIMIT = 60.0, 4.0
+FULL_TIME_LIMIT, QUICK_TIME_LIMIT = 30.0, 4.0
 
 
 def postgres_url() -> str:
