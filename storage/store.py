@@ -10,14 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import asdict, dataclass
+from collections import Counter
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from eduwatch.config import PortalConfig
 from storage.database import Database
@@ -27,6 +28,7 @@ from storage.records import DocumentRecord, FetchError, ListEntry
 
 log = logging.getLogger(__name__)
 MAX_LOGGED_ERRORS = 200
+MAX_BATCH = 500  # sightings per transaction in save_documents; keeps IN (...) lists well inside limits
 # Fields a repost may fill in when the document's own source left them empty.
 _FILLABLE = (
     "index_no", "index_no_raw", "doc_no", "doc_no_raw", "publisher", "category", "keywords",
@@ -51,6 +53,16 @@ class KnownSource:
 class SaveResult:
     document_id: int
     outcome: str  # new | updated | unchanged | new_source
+
+
+@dataclass
+class _Batch:
+    """What one transaction has added but not yet flushed, so later sightings find it."""
+
+    sources: dict[str, Source] = field(default_factory=dict)  # url -> pending source
+    keys: dict[str, Document] = field(default_factory=dict)  # identity key -> pending owner
+    stored_keys: dict[str, int] = field(default_factory=dict)  # identity key -> stored document id
+    counters: Counter[Any] = field(default_factory=Counter)
 
 
 @dataclass(frozen=True)
@@ -83,10 +95,13 @@ def content_hash(document: Document) -> str:
 class Store:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._run_portals: dict[int, int] = {}
+        self._portal_titles: dict[str, str] = {}
 
     # --- portals and runs ------------------------------------------------------------------
 
     def sync_portals(self, portals: Iterable[PortalConfig]) -> None:
+        self._portal_titles.clear()
         with self.db.transaction() as session:
             existing = {p.name: p for p in session.scalars(select(Portal))}
             for config in portals:
@@ -180,22 +195,58 @@ class Store:
         """Store one sighting; retried once when a concurrent writer inserted the same key."""
         for attempt in (1, 2):
             try:
-                with self.db.transaction() as session:
-                    return self._save(session, record, run_id)
+                return self._save_batch([record], run_id)[0]
             except IntegrityError:
                 if attempt == 2:
                     raise
                 log.info("concurrent insert of %s; retrying against the winner", record.url)
         raise AssertionError("unreachable")
 
-    def _save(self, session: Session, record: DocumentRecord, run_id: int) -> SaveResult:
-        run = session.get_one(CrawlRun, run_id)
+    def save_documents(self, records: Sequence[DocumentRecord], run_id: int) -> list[SaveResult]:
+        """Store many sightings in one transaction: the bulk path (backfills, worker batches).
+
+        Same rules as :meth:`save_document`, and still all-or-nothing per document. The
+        inserts go out together at the end, which is what makes it several times faster. If
+        a concurrent writer took one of the keys, the batch is redone one sighting at a time.
+        """
+        results: list[SaveResult] = []
+        for start in range(0, len(records), MAX_BATCH):
+            chunk = records[start : start + MAX_BATCH]
+            try:
+                results.extend(self._save_batch(chunk, run_id))
+            except IntegrityError:
+                log.info("batch of %d collided with a concurrent writer; saving one by one", len(chunk))
+                results.extend(self.save_document(record, run_id) for record in chunk)
+        return results
+
+    def _save_batch(self, records: Sequence[DocumentRecord], run_id: int) -> list[SaveResult]:
+        with self.db.transaction() as session:
+            batch = _Batch()
+            # Two queries look up every URL and identity key of the batch at once.
+            urls = [record.url for record in records]
+            for source in session.scalars(select(Source).where(Source.url.in_(urls)).options(joinedload(Source.document))):
+                batch.sources[source.url] = source
+            _lookup_keys(session, [key for record in records for key in identity_keys(record)], batch)
+            # Unflushed rows are tracked in ``batch``; autoflush would send them one by one.
+            with session.no_autoflush:
+                saved = [self._save(session, record, run_id, batch) for record in records]
+            for column, increment in batch.counters.items():
+                if increment:
+                    # SQL increments, not read-modify-write: workers share one run's counters.
+                    session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values({column: column + increment}))
+            session.flush()
+            return [SaveResult(document.id, outcome) for document, outcome in saved]
+
+    def _save(
+        self, session: Session, record: DocumentRecord, run_id: int, batch: _Batch
+    ) -> tuple[Document, str]:
         now = utcnow()
-        source = session.scalar(select(Source).where(Source.url == record.url))
+        source = batch.sources.get(record.url)
         keys = identity_keys(record)
-        document = source.document if source else self._find_by_keys(session, keys)
+        document = source.document if source else _first_match(session, keys, batch)
         if document is None:
-            document = Document(first_seen=now, content_hash="")
+            # Empty collections up front: a new document must not lazy-load what cannot exist.
+            document = Document(first_seen=now, content_hash="", attachments=[], sources=[], keys=[])
             session.add(document)
             outcome = "new"
         else:
@@ -204,39 +255,43 @@ class Store:
         old_hash = document.content_hash
         self._apply(document, record, authoritative)
         document.last_seen = now
-        session.flush()
-        self._add_keys(session, document, keys)
+        for kind, key in keys:
+            if key not in batch.stored_keys and key not in batch.keys:
+                session.add(DocumentKey(key=key, document=document, kind=kind))
+                batch.keys[key] = document
         if source is None:
-            source = Source(url=record.url, document=document, portal_id=run.portal_id, first_seen=now)
+            portal = session.get_one(Portal, self._run_portal(session, run_id))
+            source = Source(url=record.url, document=document, portal=portal, first_seen=now)
             session.add(source)
+            batch.sources[record.url] = source
         self._update_source(source, record, run_id, now)
-        session.flush()
-        session.refresh(document, ["attachments"])
         document.content_hash = content_hash(document)
         if outcome == "unchanged" and document.content_hash != old_hash:
             outcome = "updated"
-        if outcome in ("new", "updated"):
-            # An SQL increment, not a read-modify-write: workers share one run's counters.
-            column = CrawlRun.docs_new if outcome == "new" else CrawlRun.docs_updated
-            session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values({column: column + 1}))
-        return SaveResult(document.id, outcome)
+        if outcome == "new":
+            batch.counters[CrawlRun.docs_new] += 1
+        elif outcome == "updated":
+            batch.counters[CrawlRun.docs_updated] += 1
+        return document, outcome
 
-    @staticmethod
-    def _find_by_keys(session: Session, keys: list[tuple[str, str]]) -> Document | None:
-        for _kind, key in keys:
-            row = session.get(DocumentKey, key)
-            if row is not None:
-                return row.document
-        return None
+    def _run_portal(self, session: Session, run_id: int) -> int:
+        """The run's portal id, looked up once per run rather than once per document."""
+        if run_id not in self._run_portals:
+            self._run_portals[run_id] = session.get_one(CrawlRun, run_id).portal_id
+        return self._run_portals[run_id]
 
-    @staticmethod
-    def _is_primary(session: Session, document: Document, record: DocumentRecord) -> bool:
+    def _portal_title(self, session: Session, name: str) -> str:
+        if name not in self._portal_titles:
+            self._portal_titles[name] = session.scalar(select(Portal.title).where(Portal.name == name)) or ""
+        return self._portal_titles[name]
+
+    def _is_primary(self, session: Session, document: Document, record: DocumentRecord) -> bool:
         """Whether ``record`` speaks for the document, rather than only filling gaps as a repost."""
         doc_no = document.doc_no or record.doc_no or ""
         ranked = ranked_sources(document, doc_no)
         if not ranked:
             return True
-        incoming = session.scalar(select(Portal.title).where(Portal.name == record.portal)) or ""
+        incoming = self._portal_title(session, record.portal)
         best = ranked[0]
         return record.url == best.url or _issuer_affinity(incoming, doc_no) > _issuer_affinity(best.portal.title, doc_no)
 
@@ -254,12 +309,6 @@ class Store:
                 setattr(document, field, getattr(record, field))
         if not document.body and record.body:
             document.body = record.body
-
-    @staticmethod
-    def _add_keys(session: Session, document: Document, keys: list[tuple[str, str]]) -> None:
-        for kind, key in keys:
-            if session.get(DocumentKey, key) is None:
-                session.add(DocumentKey(key=key, document_id=document.id, kind=kind))
 
     @staticmethod
     def _update_source(source: Source, record: DocumentRecord, run_id: int, now: datetime) -> None:
@@ -280,6 +329,23 @@ class Store:
     def document_count(self) -> int:
         with self.db.sessions() as session:
             return session.scalar(select(func.count(Document.id))) or 0
+
+
+def _lookup_keys(session: Session, keys: list[tuple[str, str]], batch: _Batch) -> None:
+    """Note which of ``keys`` are already stored (one query for all of them)."""
+    wanted = list({key for _, key in keys})
+    rows = session.execute(select(DocumentKey.key, DocumentKey.document_id).where(DocumentKey.key.in_(wanted)))
+    batch.stored_keys.update({key: document_id for key, document_id in rows})
+
+
+def _first_match(session: Session, keys: list[tuple[str, str]], batch: _Batch) -> Document | None:
+    """The document behind the most trusted of ``keys``, stored or added in this batch."""
+    for _kind, key in keys:
+        if key in batch.keys:
+            return batch.keys[key]
+        if key in batch.stored_keys:
+            return session.get(Document, batch.stored_keys[key])
+    return None
 
 
 def _replace_attachments(document: Document, record: DocumentRecord) -> None:

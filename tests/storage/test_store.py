@@ -227,3 +227,28 @@ def test_concurrent_writers_share_one_runs_counters(store: Store, db: Database) 
     with ThreadPoolExecutor(max_workers=3) as pool:
         list(pool.map(save, range(3)))
     assert store.finish_run(run, status="ok", reason=None, pages_fetched=0, errors=[]).docs_new == 45
+
+
+def test_a_batch_dedupes_within_itself_like_one_by_one(store: Store, db: Database) -> None:
+    """Reposts and repeated URLs inside one batch resolve exactly as separate saves would."""
+    run = store.start_run("huilai", full=False)
+    repost = huilai(portal="jieyang", url="http://www.jieyang.gov.cn/p/1.html", index_no="x/2023-1", site="www.jieyang.gov.cn")
+    other = huilai(url="http://www.huilai.gov.cn/p/2.html", doc_no=None, index_no=None, title="另一份通知", title_key="另一份通知")
+    results = store.save_documents([huilai(), repost, huilai(), other], run)
+    assert [r.outcome for r in results] == ["new", "new_source", "unchanged", "new"]
+    assert results[0].document_id == results[1].document_id == results[2].document_id != results[3].document_id
+    assert (count(db, Document), count(db, Source)) == (2, 3)
+    summary = store.finish_run(run, status="ok", reason=None, pages_fetched=0, errors=[])
+    assert (summary.docs_new, summary.docs_updated) == (2, 0)
+    # The same records again, one batch later: nothing new.
+    assert [r.outcome for r in store.save_documents([huilai(), repost, other], run)] == ["unchanged"] * 3
+
+
+def test_a_failing_batch_keeps_each_document_whole(store: Store, db: Database) -> None:
+    """A refused record costs only itself: the batch is redone one by one, each all-or-nothing."""
+    run = store.start_run("huilai", full=False)
+    broken = huilai(url="http://www.huilai.gov.cn/p/9.html", title_key="坏", doc_no=None, index_no=None,
+                    attachments=[AttachmentRecord(name=None, url="u", type="pdf")])  # type: ignore[arg-type]
+    with pytest.raises(Exception):
+        store.save_documents([huilai(), broken], run)
+    assert count(db, Document) == 1 and count(db, Source) == 1 and count(db, DocumentKey) == 3
