@@ -165,3 +165,43 @@ def test_a_503_robots_is_not_cached(tmp_path: Path, sqlite_url: str, qingdao: tu
     assert [r.status for r in server.log if r.path == ROBOTS] == [200]
     stored = _stored(sqlite_url, server)
     assert stored is not None and stored.status == 200
+
+
+def test_an_expired_copy_is_revalidated_with_a_conditional_get(
+        tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch,
+        serve_portal: Callable[[Site], PortalServer]) -> None:
+    etag = '"robots-v1"'
+    seen: list[dict[str, str]] = []
+
+    def answer(site: Site, request: Request) -> tuple[int, dict[str, str], bytes]:
+        """The portal with an ETag on robots.txt, answering 304 when it is still the same."""
+        status, headers, body = handle(site, request)
+        if request.path != ROBOTS:
+            return status, headers, body
+        seen.append(dict(request.headers))
+        if request.headers.get("If-None-Match") == etag:
+            return 304, {"ETag": etag}, b""
+        return status, {**headers, "ETag": etag}, body
+
+    monkeypatch.setattr(localportals.server, "handle", answer)
+    site = samples.qingdao_site()
+    forbidden = site.detail_path(site.listed()[1].id)
+    site.robots_disallow = [forbidden]
+    server = serve_portal(site)
+    config = write_config(tmp_path / "eduwatch.toml", sqlite_url, [server])
+    _crawl(config, site, tmp_path / "run1")
+    db = Database(sqlite_url)
+    stored = load_robots(db, origin_of(server.base_url))
+    assert stored is not None and stored.etag == etag
+    save_robots(db, dataclasses.replace(stored, fetched_at=utcnow() - timedelta(hours=30)))
+    db.dispose()
+
+    site.robots_disallow = []  # the body would differ, but the server says 304: our copy stands
+    server.reset_log()
+    _crawl(config, site, tmp_path / "run2")
+    assert seen[-1].get("If-None-Match") == etag
+    assert _targets(server).count(ROBOTS) == 1
+    assert forbidden not in _targets(server)
+    renewed = _stored(sqlite_url, server)
+    assert renewed is not None and renewed.body == stored.body and renewed.etag == etag
+    assert utcnow() - renewed.fetched_at < timedelta(minutes=5)
