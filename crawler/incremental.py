@@ -90,7 +90,11 @@ class ListWalk:
         known = self.known.get(entry.url)
         if known is None:
             return Verdict.NEW
-        if _differs(entry.title, known.list_title) or _differs(entry.date, known.list_date):
+        if (
+            _differs(entry.title, known.list_title)
+            or _differs(entry.date, known.list_date)
+            or _differs(entry.state, known.list_state)
+        ):
             return Verdict.CHANGED
         if self.full:
             return Verdict.REFETCH

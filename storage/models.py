@@ -124,6 +124,7 @@ class Source(Base):
     last_modified: Mapped[str | None] = mapped_column(String(100))
     list_title: Mapped[str | None] = mapped_column(Text)
     list_date: Mapped[str | None] = mapped_column(String(50))
+    list_state: Mapped[str | None] = mapped_column(String(300))
     last_listed_run_id: Mapped[int | None] = mapped_column(Integer)
     http_status: Mapped[int | None] = mapped_column(Integer)
     # Consecutive crawls in which the source was missing from its lists and answered 404.

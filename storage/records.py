@@ -52,6 +52,7 @@ class DocumentRecord:
     # What the list page said about this entry, to notice a changed entry next time.
     list_title: str | None = None
     list_date: str | None = None
+    list_state: str | None = None
 
 
 @dataclass
@@ -62,6 +63,8 @@ class ListEntry:
     title: str | None = None
     date: str | None = None
     position: int = 0
+    # Other facts the list shows that an edit would change (gkmlpt's API: 文号, 废止/失效 flags).
+    state: str | None = None
 
 
 @dataclass(frozen=True)

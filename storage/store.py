@@ -47,6 +47,7 @@ class KnownSource:
     last_modified: str | None
     last_fetched: datetime | None
     missing_count: int
+    list_state: str | None = None
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ class Store:
             rows = session.execute(
                 select(
                     Source.url, Source.document_id, Source.list_title, Source.list_date, Source.etag,
-                    Source.last_modified, Source.last_fetched, Source.missing_count,
+                    Source.last_modified, Source.last_fetched, Source.missing_count, Source.list_state,
                 )
                 .join(Portal, Source.portal_id == Portal.id)
                 .where(Portal.name == portal, Source.withdrawn.is_(False))
@@ -317,6 +318,7 @@ class Store:
         source.etag, source.last_modified = record.etag, record.last_modified
         source.list_title = record.list_title if record.list_title is not None else source.list_title
         source.list_date = record.list_date if record.list_date is not None else source.list_date
+        source.list_state = record.list_state if record.list_state is not None else source.list_state
         source.http_status, source.missing_count = 200, 0
 
     @staticmethod

@@ -391,6 +391,7 @@ class PortalSpider(scrapy.Spider):
             last_modified=_header(response, "Last-Modified"),
             list_title=entry.title,
             list_date=entry.date,
+            list_state=entry.state,
         )
 
     @staticmethod

@@ -186,7 +186,9 @@ class GkmlptSpider(PortalSpider):
             url = trusted_post_url(response.urljoin(listed) if listed else None, self._post_url(article), self.base)
             if not url:
                 continue
-            entries.append(ListEntry(url, _text(article.get("title")), _text(article.get("created_at")), position))
+            entries.append(
+                ListEntry(url, _text(article.get("title")), _text(article.get("created_at")), position, _state(article))
+            )
             extras[url] = {"article": article}
         requests, fresh = self.take_entries(entries, key, extras)
         yield from requests
@@ -245,3 +247,13 @@ class GkmlptSpider(PortalSpider):
         elif metadata.validity is None and str(article.get("is_expired") or "0") not in ("0", "", "False", "false"):
             metadata.validity = "失效"
         return DetailParts(metadata=metadata, body=body, links=links, is_abolished=abolished)
+
+
+def _state(article: dict[str, Any]) -> str:
+    """What the API says about a post besides title and date; a change here means refetch.
+
+    Abolishing a post (is_abolished) or giving it a 文号 shows in the list API before anyone
+    would notice it on the page, so an incremental crawl catches it without a full refetch.
+    """
+    flags = (article.get(key) for key in ("document_number", "is_abolished", "is_expired"))
+    return "|".join("" if value is None else str(value) for value in flags)

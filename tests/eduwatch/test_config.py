@@ -57,6 +57,7 @@ def test_contract_keys_parse() -> None:
         ('base_url = "http://www.huilai.gov.cn"', 'base_url = "www.huilai.gov.cn"', "[portals[huilai]] base_url: 'www.huilai.gov.cn' is not an http(s) URL"),
         ('schedule = "every 2h"', 'schedule = "sometimes"', "[portals[qingdao-edu]] schedule:"),
         ('name = "qingdao-edu"', 'name = "huilai"', "duplicate portal name 'huilai'"),
+        ("retries = 2", "robots_cache_hours = 48", "good.toml:8: [crawl] robots_cache_hours: 48 is out of range"),
     ],
 )
 def test_bad_values_name_file_portal_and_key(replace: str, with_: str, expected: str) -> None:
