@@ -14,15 +14,25 @@ import re
 
 from storage.records import DocumentRecord
 
-# The canonical 文号 form is 机关代字〔YYYY〕N号; a prefix made only of these words names no issuer.
-_GENERIC_PREFIXES = {"", "公告", "通告", "公示", "第", "令", "政府令", "决定", "通知"}
-_CANONICAL = re.compile(r"^(?P<prefix>.*?)〔\d{4}〕\d+号$")
+# The crawler hands over canonical 文号 (crawler.normalize.doc_no): 机关代字〔YYYY〕N号,
+# …YYYY年第N号 or …令第N号. What stands before the number is the issuer code, unless it is
+# only a word every publisher uses.
+_NUMBER = re.compile(r"(〔\d{4}〕\d+号|(?:19|20)\d\d年第\d+号|令第\d+号)$")
+_GENERIC_WORDS = ("公告", "通告", "公示", "通知", "令", "第", "号", "文号", "发文字号")
 
 
 def doc_no_names_issuer(doc_no: str) -> bool:
-    """True when the 文号 carries an issuer code (惠府办函〔2023〕260号), so it is unique on its own."""
-    match = _CANONICAL.match(doc_no)
-    return bool(match) and match.group("prefix") not in _GENERIC_PREFIXES
+    """True when the 文号 carries an issuer code (惠府办函〔2023〕260号), so it is unique on its own.
+
+    ``2026年第5号`` or ``公告2026年第5号`` are reused by every publisher and identify a
+    document only together with the publisher.
+    """
+    match = _NUMBER.search(doc_no)
+    prefix = doc_no[: match.start()] if match else ""
+    for word in _GENERIC_WORDS:
+        while prefix.endswith(word):
+            prefix = prefix[: -len(word)]
+    return any("\u4e00" <= ch <= "\u9fff" for ch in prefix)
 
 
 def doc_no_key(doc_no: str, publisher: str | None) -> str | None:

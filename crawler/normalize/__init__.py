@@ -4,13 +4,12 @@ Pure functions only, so the spiders, the storage layer and the tests agree on on
 """
 
 from crawler.normalize.dates import find_signature_date, parse_date
-from crawler.normalize.doc_no import doc_no_identifies_issuer, normalize_doc_no
+from crawler.normalize.doc_no import normalize_doc_no
 from crawler.normalize.index_no import normalize_index_no
 from crawler.normalize.titles import clean_title, normalize_publisher, title_key
 
 __all__ = [
     "clean_title",
-    "doc_no_identifies_issuer",
     "find_signature_date",
     "normalize_doc_no",
     "normalize_index_no",

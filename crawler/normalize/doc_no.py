@@ -18,7 +18,6 @@ _YEAR_IN_BRACKETS = re.compile(rf"[{re.escape(_OPEN)}]((?:19|20)\d\d)[{re.escape
 _BRACKETED_NUMBER = re.compile(r"〔(\d{4})〕第?0*(\d+)号?$")
 _YEAR_SERIAL = re.compile(r"((?:19|20)\d\d)年第?0*(\d+)号?$")
 _ORDER = re.compile(r"令第?0*(\d+)号?$")  # 国务院令第708号, 教育部令第50号
-_GENERIC_PREFIXES = ("公告", "通告", "公示", "通知", "令", "第", "号", "文号", "发文字号")
 
 
 def normalize_doc_no(raw: str | None) -> str | None:
@@ -43,26 +42,3 @@ def normalize_doc_no(raw: str | None) -> str | None:
     if match and match.start() > 0:
         return f"{value[:match.start()]}令第{int(match.group(1))}号"
     return value
-
-
-def _issuer_prefix(doc_no: str) -> str:
-    """The text before the year: the 机关代字, or a generic word, or nothing."""
-    match = _BRACKETED_NUMBER.search(doc_no) or _YEAR_SERIAL.search(doc_no) or _ORDER.search(doc_no)
-    return doc_no[: match.start()] if match else ""
-
-
-def doc_no_identifies_issuer(doc_no: str) -> bool:
-    """True when the 文号 names its issuing organ (惠府办函〔2023〕260号), so it is unique alone.
-
-    ``2026年第5号`` or ``公告2026年第5号`` are reused by every publisher: they identify a
-    document only together with the publisher.
-    """
-    if not doc_no:
-        return False
-    canonical = normalize_doc_no(doc_no) or ""
-    prefix = _issuer_prefix(canonical)
-    for word in _GENERIC_PREFIXES:  # strip generic words from the end, e.g. 公告 / 令第
-        while prefix.endswith(word):
-            prefix = prefix[: -len(word)]
-    han = [ch for ch in prefix if "\u4e00" <= ch <= "\u9fff"]
-    return len(han) >= 1 and prefix not in _GENERIC_PREFIXES

@@ -1,6 +1,6 @@
 import pytest
 
-from crawler.normalize.doc_no import doc_no_identifies_issuer, normalize_doc_no
+from crawler.normalize.doc_no import normalize_doc_no
 
 
 @pytest.mark.parametrize(
@@ -53,24 +53,3 @@ def test_brackets_not_around_a_year_are_left_alone():
 def test_truncated_body_text_is_not_repaired_into_a_guess():
     # a real extracted copy of the 桓台 plan lost glyphs; the normaliser must not invent 〕 or 号
     assert normalize_doc_no("桓政字〔202318") == "桓政字〔202318"
-
-
-@pytest.mark.parametrize(
-    ("doc_no", "expected"),
-    [
-        ("惠府办函〔2023〕260号", True),
-        ("桓政办字〔2023〕18号", True),
-        ("龙教〔2022〕12号", True),
-        ("国办函〔2004〕57号", True),
-        ("龙教[2022]12", True),
-        ("国家税务总局公告2026年第5号", True),
-        ("2026年第5号", False),
-        ("国务院令第708号", True),
-        ("令第5号", False),
-        ("公告2026年第5号", False),
-        ("〔2023〕5号", False),
-        ("", False),
-    ],
-)
-def test_identifies_issuer(doc_no, expected):
-    assert doc_no_identifies_issuer(doc_no) is expected
