@@ -23,6 +23,7 @@ from eduwatch.config import PortalConfig
 from localportals import Doc, MultiSiteServer, Site, synthetic_site
 from storage.database import Database
 from storage.models import Attachment, Document, DocumentKey, Portal, Source
+from storage.robots_cache import CachedRobots, load_robots, origin_of, save_robots
 from storage.store import Store
 
 FAMILY = "gkmlpt"
@@ -64,8 +65,9 @@ def _portal_config(site: Site) -> PortalConfig:
 def clone_state(database_url: str, template: Site, others: Sequence[Site]) -> int:
     """Copy the template portal's documents, keys, sources and attachments to ``others``.
 
-    Identity keys get a per-portal suffix: the copies are distinct documents, not reposts.
-    Returns the number of sources written.
+    Identity keys get a per-portal suffix: the copies are distinct documents, not reposts. The
+    template's cached robots.txt (kept a day per origin) is copied too, as each portal would
+    have its own from the crawl before. Returns the number of sources written.
     """
     db = Database(database_url)
     try:
@@ -101,7 +103,12 @@ def clone_state(database_url: str, template: Site, others: Sequence[Site]) -> in
                         {**a, "id": a["id"] + n * attachment_stride, "document_id": a["document_id"] + shift,
                          "url": a["url"].replace(old_root, new_root, 1)} for a in attachments])
                 written += len(sources)
-            return written
+        robots = load_robots(db, origin_of(template.base_url))
+        if robots is not None:
+            for site in others:
+                save_robots(db, CachedRobots(origin_of(site.base_url), robots.status, robots.body, robots.fetched_at,
+                                             robots.etag, robots.last_modified))
+        return written
     finally:
         db.dispose()
 
