@@ -25,6 +25,8 @@ BENCHMARKS: dict[str, str] = {
     "province_scale": "benchmarks.province_scale",  # 3
     "store_ingest": "benchmarks.store_ingest",  # 4
     "plan_diff_classify": "benchmarks.plan_diff_classify",  # 5
+    "diff_speed": "benchmarks.diff_speed",  # 5, the monitor engineer's: diff in a whole monitor pass
+    "classifier_quality": "benchmarks.classifier_quality",  # 5, the classifier's precision/recall and time
     "alert_delivery": "benchmarks.alert_delivery",  # 6
     "crawl_memory": "benchmarks.crawl_memory",  # 7
 }
