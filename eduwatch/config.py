@@ -45,6 +45,8 @@ class CrawlConfig:
     max_list_pages: int = 50  # safety cap for one list walk; incremental runs stop much earlier
     revisit_days: float = 0.0  # >0: re-check detail pages older than this with a conditional GET
     robots_cache_hours: float = 24.0  # reuse a host's robots.txt across runs this long (RFC 9309: <= 24)
+    portals_per_process: int = 250  # one crawl child holds ~1 MB per portal: split big crawls
+    processes: int = 1  # crawl children running at once
 
 
 @dataclass(frozen=True)
@@ -428,6 +430,8 @@ _CRAWL_SPEC: dict[str, Callable[[Any], Any]] = {
     "max_list_pages": _integer(1, 10_000),
     "revisit_days": _number(0, 3650),
     "robots_cache_hours": _number(0, 24),
+    "portals_per_process": _integer(1, 100_000),
+    "processes": _integer(1, 64),
 }
 _PORTAL_SPEC: dict[str, Callable[[Any], Any]] = {
     "name": _slug,
