@@ -1,4 +1,4 @@
-"""Run crawls in a child process: ``run_crawl(config_path, portals)`` -> list of RunSummary.
+"""Run crawls in child processes: ``run_crawl(config_path, portals)`` -> list of RunSummary.
 
 Scrapy's reactor cannot be restarted, and a crawl can leak, crash or hang; a subprocess per
 crawl (about a second of start-up) isolates all three. The parent opens the runs first and
@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Callable, Sequence
 
+from crawler.batches import describe_split, run_batches, split_portals
 from eduwatch.config import load_config
 from storage.database import Database
 from storage.models import CrawlRun
@@ -57,8 +58,11 @@ def run_crawl(
     timeout: float | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> list[RunSummary]:
-    """Crawl ``portals`` (concurrently, one child process) and return one summary per portal.
+    """Crawl ``portals`` and return one summary per portal, in input order.
 
+    The portals are crawled in child processes of at most ``[crawl] portals_per_process``
+    portals each, ``[crawl] processes`` of them at a time (see :mod:`crawler.batches`); a
+    child that crashes fails only its own portals' runs.
     ``timeout``: each portal's spider closes after that many seconds and its run is recorded
     as failed ("time limit reached"), keeping what it saved; a child that does not exit
     ``KILL_GRACE`` seconds later is killed and its unfinished runs are marked failed.
@@ -71,20 +75,28 @@ def run_crawl(
         store = Store(db)
         store.sync_portals(wanted)
         run_ids = {p.name: store.start_run(p.name, full=full, trigger=trigger) for p in wanted}
-        outcome = _run_child(
-            crawl_command(config_path, [p.name for p in wanted], full=full, trigger=trigger, run_ids=run_ids,
-                          time_limit=timeout),
-            timeout=None if timeout is None else timeout + KILL_GRACE,
-            progress=progress,
-        )
-        reported = {s.run_id: s for s in outcome.summaries}
-        summaries = []
-        for portal, run_id in run_ids.items():
-            summary = reported.get(run_id) or _settle(store, db, run_id, outcome.failure_reason())
-            summaries.append(summary)
-            if run_id not in reported and progress is not None:
-                progress(f"{portal}: {summary.status} ({summary.reason})")
-        return summaries
+        per_process, processes = config.crawl.portals_per_process, config.crawl.processes
+        batches = split_portals(list(run_ids), per_process)
+        if len(batches) > 1 and progress is not None:
+            progress(describe_split(batches, per_process, processes))
+
+        def crawl_batch(index: int, batch: list[str]) -> list[RunSummary]:
+            batch_ids = {name: run_ids[name] for name in batch}
+            outcome = _run_child(
+                crawl_command(config_path, batch, full=full, trigger=trigger, run_ids=batch_ids, time_limit=timeout),
+                timeout=None if timeout is None else timeout + KILL_GRACE,
+                progress=progress,
+            )
+            reported = {s.run_id: s for s in outcome.summaries}
+            summaries = []
+            for portal, run_id in batch_ids.items():
+                summary = reported.get(run_id) or _settle(store, db, run_id, outcome.failure_reason())
+                summaries.append(summary)
+                if run_id not in reported and progress is not None:
+                    progress(f"{portal}: {summary.status} ({summary.reason})")
+            return summaries
+
+        return run_batches(batches, crawl_batch, processes)
     finally:
         db.dispose()
 

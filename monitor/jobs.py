@@ -1,6 +1,6 @@
 """The units of work the daemon schedules, and the locked crawl that every command shares.
 
-* :func:`crawl_portals_locked` — crawl portals in a subprocess while holding their
+* :func:`crawl_portals_locked` — crawl portals in subprocesses (batches, :mod:`crawler.batches`) while holding their
   ``crawl:<portal>`` leases, so the daemon, ``eduwatch crawl`` and ``eduwatch recrawl`` never
   crawl one portal twice at once, on one machine or several.
 * :class:`CrawlProcess` — one ``python -m crawler.run`` child with a time limit and a memory
@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Sequence
 
+from crawler.batches import describe_split, run_batches, split_portals
 from eduwatch.config import Config, load_config
 from storage.database import Database
 from storage.locks import LeaseBusy, LeaseKeeper, Locks, make_holder
@@ -287,7 +288,12 @@ def crawl_portals_locked(
     extra_args: Sequence[str] = (),
     module: str = "crawler.run",
 ) -> list[RunSummary]:
-    """Crawl ``portals`` in one child process while holding their per-portal leases.
+    """Crawl ``portals`` in child processes while holding their per-portal leases.
+
+    The leases are held for the whole call; the portals are crawled in children of at most
+    ``[crawl] portals_per_process`` portals, ``[crawl] processes`` at a time, each child with
+    its own ``limits`` (time and memory are per child). A child that dies fails only its own
+    portals' runs. Summaries come back for every portal, in input order.
 
     ``wait=False`` raises :class:`PortalBusy` (saying who holds it) instead of waiting. The
     daemon, ``eduwatch crawl`` and ``eduwatch recrawl`` all come through here.
@@ -303,12 +309,20 @@ def crawl_portals_locked(
         locks = Locks(database)
         holder = make_holder(trigger)
         with portal_leases(locks, portals, holder, wait=wait, progress=progress, wait_timeout=wait_timeout, stop=stop):
-            child = CrawlProcess(
-                database, config, config_path, portals, full=full, trigger=trigger,
-                limits=limits or CrawlLimits(memory_mb=config.daemon.crawl_memory_mb), progress=progress,
-                extra_args=extra_args, module=module,
-            )
-            return child.run(stop=stop)
+            per_process, processes = config.crawl.portals_per_process, config.crawl.processes
+            batches = split_portals(portals, per_process)
+            if len(batches) > 1 and progress is not None:
+                progress(describe_split(batches, per_process, processes))
+
+            def crawl_batch(index: int, batch: list[str]) -> list[RunSummary]:
+                child = CrawlProcess(
+                    database, config, config_path, batch, full=full, trigger=trigger,
+                    limits=limits or CrawlLimits(memory_mb=config.daemon.crawl_memory_mb), progress=progress,
+                    extra_args=extra_args, module=module,
+                )
+                return child.run(stop=stop)
+
+            return run_batches(batches, crawl_batch, processes)
     finally:
         if own_db:
             database.dispose()
