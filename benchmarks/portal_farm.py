@@ -3,8 +3,11 @@ with eduwatch in a measured child process.
 
 Everything a crawl benchmark needs besides its own question: the server side counts and
 timestamps every request it answers (so request counts come from the portals, not from the
-crawler's own bookkeeping), and the crawl side reports wall time and the crawl process's
-peak resident memory.
+crawler's own bookkeeping), and the crawl side reports wall time and the crawl processes'
+peak resident memory: the largest child's, and the peak of their sum (``run_crawl`` splits a
+crawl into children of ``[crawl] portals_per_process`` portals, ``[crawl] processes`` at a
+time; ``EDUWATCH_BENCH_PROCESSES`` / ``EDUWATCH_BENCH_PORTALS_PER_PROCESS`` set those two in
+every configuration written here).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,7 +95,8 @@ def write_config(
         "[database]", f"url = {_toml_value(database_url)}", "",
         "[crawl]", f"delay = {delay!r}", f"concurrency_per_host = {concurrency_per_host}",
         f"timeout = {timeout!r}", "retries = 1", f"obey_robots = {_toml_value(obey_robots)}",
-        *([f"max_list_pages = {max_list_pages}"] if max_list_pages else []), "",
+        *([f"max_list_pages = {max_list_pages}"] if max_list_pages else []),
+        *_split_lines(), "",
         *(["[daemon]", f"crawl_memory_mb = {crawl_memory_mb}", ""] if crawl_memory_mb else []),
     ]
     for site in sites:
@@ -102,13 +107,26 @@ def write_config(
     return path
 
 
+def _split_lines() -> list[str]:
+    """``[crawl]`` lines for the crawl split, from the environment (unset: eduwatch's defaults)."""
+    lines = []
+    for key, variable in (("processes", "EDUWATCH_BENCH_PROCESSES"),
+                          ("portals_per_process", "EDUWATCH_BENCH_PORTALS_PER_PROCESS")):
+        value = os.environ.get(variable, "").strip()
+        if value:
+            lines.append(f"{key} = {int(value)}")
+    return lines
+
+
 @dataclass(frozen=True)
 class CrawlMeasurement:
     seconds: float  # wall time of the whole crawl, process start-up included
-    peak_rss_mb: float  # the crawl process's peak resident set (ru_maxrss of the child)
+    peak_rss_mb: float  # the largest crawl process's peak resident set (ru_maxrss of the children)
     cpu_seconds: float  # user + system CPU time of the crawl process
     summaries: list[dict[str, object]]
     started: float = 0.0  # time.monotonic() when the crawl was launched (compare with TimedLog.times)
+    peak_sum_rss_mb: float = 0.0  # peak of the crawl processes' summed RSS, sampled every 0.2 s
+    processes: int = 1  # crawl child processes the crawl was split into
 
     def total(self, field: str) -> int:
         return sum(int(s.get(field) or 0) for s in self.summaries)  # type: ignore[call-overload]
@@ -140,7 +158,46 @@ def measured_crawl(config_path: Path, portals: Sequence[str], *, full: bool, tim
         raise RuntimeError(f"measured crawl failed ({done.returncode}): {done.stderr[-2000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
     return CrawlMeasurement(seconds, result["peak_rss_kb"] / 1024, result["cpu_seconds"], result["summaries"],
-                            launched)
+                            launched, result.get("peak_sum_rss_kb", 0) / 1024, result.get("processes", 1))
+
+
+class ChildMemory:
+    """Samples the summed RSS of this process's children (the crawl children run_crawl spawns).
+
+    ru_maxrss only gives the largest child's peak; children running side by side add up.
+    """
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval = interval
+        self.peak_sum_kb = 0
+        self.pids: set[int] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> "ChildMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _sample(self) -> None:
+        me = os.getpid()
+        while not self._stop.wait(self.interval):
+            total = 0
+            for entry in Path("/proc").iterdir():
+                if not entry.name.isdigit():
+                    continue
+                try:
+                    stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                    if int(stat[1]) != me:
+                        continue
+                    total += int(stat[21]) * os.sysconf("SC_PAGE_SIZE") // 1024  # field 24: rss in pages
+                except (OSError, ValueError, IndexError):
+                    continue
+                self.pids.add(int(entry.name))
+            self.peak_sum_kb = max(self.peak_sum_kb, total)
 
 
 def _child_main(argv: Sequence[str]) -> int:
@@ -156,9 +213,12 @@ def _child_main(argv: Sequence[str]) -> int:
     parser.add_argument("--full", action="store_true")
     args = parser.parse_args(argv)
     portals = Path(args.portals_file).read_text(encoding="utf-8").split()
-    summaries = run_crawl(args.config, portals, full=args.full, trigger="manual", timeout=args.timeout)
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # ru_maxrss is in kB on Linux
-    print(json.dumps({"peak_rss_kb": usage.ru_maxrss, "cpu_seconds": usage.ru_utime + usage.ru_stime, "summaries": [s.to_dict() for s in summaries]}, ensure_ascii=False))
+    with ChildMemory() as memory:
+        summaries = run_crawl(args.config, portals, full=args.full, trigger="manual", timeout=args.timeout)
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # ru_maxrss is in kB on Linux: the largest child
+    print(json.dumps({"peak_rss_kb": usage.ru_maxrss, "peak_sum_rss_kb": max(memory.peak_sum_kb, usage.ru_maxrss),
+                      "processes": len(memory.pids), "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                      "summaries": [s.to_dict() for s in summaries]}, ensure_ascii=False))
     return 0
 
 
