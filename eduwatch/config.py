@@ -7,6 +7,7 @@ the table (``portals[huilai]``), the key and, where it can be found, the line.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tomllib
@@ -171,6 +172,29 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     except OSError as exc:
         raise ConfigError(f"{file}: cannot read the configuration: {exc.strerror}") from exc
     return parse_config(text, source=str(file) if chosen else "<built-in default>")
+
+
+def load_config_once(path: str | os.PathLike[str] | None = None) -> Config:
+    """:func:`load_config`, parsed once per process for the same file contents.
+
+    Every spider of a many-portal process needs the config twice (settings, then setup);
+    re-validating a 200-portal file each time made start-up grow with the square of the
+    portal count. The file is still read each call (cheap), so an edited file — or a test
+    writing another config at the same path — is parsed afresh; the default database URL is
+    part of the key because it comes from the environment, not the file.
+    """
+    chosen = path or os.environ.get("EDUWATCH_CONFIG")
+    file = Path(chosen) if chosen else DEFAULT_CONFIG
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read the configuration: {exc.strerror}") from exc
+    return _parse_cached(text, str(file) if chosen else "<built-in default>", default_database_url())
+
+
+@functools.lru_cache(maxsize=16)
+def _parse_cached(text: str, source: str, default_url: str) -> Config:
+    return parse_config(text, source=source)
 
 
 def parse_config(text: str, source: str = "<string>") -> Config:

@@ -61,7 +61,7 @@ from crawler.normalize import (
 )
 from crawler.settings import settings_for_config
 from crawler.spiders.truncation import detail_truncation, is_data_loss, list_truncation
-from eduwatch.config import Config, ConfigError, PortalConfig, load_config
+from eduwatch.config import Config, ConfigError, PortalConfig, load_config_once
 from storage.database import Database
 from storage.records import AttachmentRecord, DocumentRecord, FetchError, ListEntry
 from storage.store import RunSummary, Store
@@ -114,7 +114,7 @@ class PortalSpider(scrapy.Spider):
         """
         super().update_settings(settings)
         path = settings.get("EDUWATCH_CONFIG") or None
-        settings.setdict(settings_for_config(load_config(path)), priority="spider")
+        settings.setdict(settings_for_config(load_config_once(path)), priority="spider")
 
     def __init__(
         self,
@@ -158,7 +158,7 @@ class PortalSpider(scrapy.Spider):
     def _setup(self, crawler: Crawler) -> None:
         config = self._config_arg
         if not isinstance(config, Config):
-            config = load_config(config or crawler.settings.get("EDUWATCH_CONFIG") or None)
+            config = load_config_once(config or crawler.settings.get("EDUWATCH_CONFIG") or None)
         self.config = config
         self.portal_config: PortalConfig = config.portal(self.portal)
         if self.portal_config.platform != self.platform:

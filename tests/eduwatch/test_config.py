@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from eduwatch.config import ConfigError, load_config, parse_config, parse_schedule
+from eduwatch.config import ConfigError, load_config, load_config_once, parse_config, parse_schedule
 
 GOOD = """
 [database]
@@ -89,6 +89,22 @@ def test_environment_variable_names_the_file(tmp_path: Path, monkeypatch: pytest
     path.write_text(GOOD, encoding="utf-8")
     monkeypatch.setenv("EDUWATCH_CONFIG", str(path))
     assert load_config(None).source == str(path)
+
+
+def test_load_config_once_parses_a_file_once_and_sees_edits(tmp_path: Path) -> None:
+    path = tmp_path / "eduwatch.toml"
+    path.write_text(GOOD, encoding="utf-8")
+    first = load_config_once(path)
+    assert load_config_once(str(path)) is first  # same contents: the parsed Config is shared
+    path.write_text(GOOD.replace("delay = 0.5", "delay = 3.0"), encoding="utf-8")
+    edited = load_config_once(path)
+    assert edited is not first and edited.crawl.delay == 3.0
+    other = tmp_path / "other.toml"
+    other.write_text(GOOD, encoding="utf-8")
+    assert load_config_once(other).source == str(other)  # another file is its own config
+    path.write_text("[crawl\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config_once(path)
 
 
 def test_subscriber_needs_a_channel() -> None:
