@@ -300,6 +300,7 @@ class _Validator:
         if not isinstance(entries, list):
             raise ConfigError(f"{self.source}: portals must be an array of tables ([[portals]])")
         portals: list[PortalConfig] = []
+        names: set[str] = set()  # one set for the duplicate check, not one per entry
         for number, entry in enumerate(entries, start=1):
             name = entry.get("name") if isinstance(entry, dict) else None
             where = f"portals[{name}]" if isinstance(name, str) else f"portals #{number}"
@@ -307,10 +308,11 @@ class _Validator:
             for key in ("name", "title", "region", "platform", "base_url"):
                 if key not in values:
                     raise self.fail(where, key, "missing (required for every portal)")
-            if values["name"] in {p.name for p in portals}:
+            if values["name"] in names:
                 raise self.fail(where, "name", f"duplicate portal name {values['name']!r}")
             self._check_portal(values, where)
             portals.append(PortalConfig(**values))
+            names.add(values["name"])
         return tuple(portals)
 
     def _check_portal(self, values: dict[str, Any], where: str) -> None:
