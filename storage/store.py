@@ -159,10 +159,15 @@ class Store:
             return
         now = utcnow()
         with self.db.transaction() as session:
+            # One UPDATE per chunk: every list page of every incremental run comes through here,
+            # and loading each Source as an ORM object cost more than the page's parsing.
             for chunk in _chunks(urls, 500):
-                for source in session.scalars(select(Source).where(Source.url.in_(chunk))):
-                    source.last_seen, source.last_listed_run_id = now, run_id
-                    source.missing_count = 0
+                session.execute(
+                    update(Source)
+                    .where(Source.url.in_(chunk))
+                    .values(last_seen=now, last_listed_run_id=run_id, missing_count=0)
+                    .execution_options(synchronize_session=False)
+                )
 
     def mark_unchanged(
         self, run_id: int, url: str, *, etag: str | None = None, last_modified: str | None = None

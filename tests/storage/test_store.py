@@ -145,6 +145,27 @@ def test_known_sources_listing_and_probes(store: Store, db: Database) -> None:
     assert store.known_sources("huilai")[record.url].missing_count == 0
 
 
+def test_mark_listed_updates_every_listed_source_in_chunks(store: Store, db: Database) -> None:
+    run = store.start_run("huilai", full=False)
+    urls = [f"http://www.huilai.gov.cn/gkmlpt/content/{n}.html" for n in range(501)]  # two chunks of 500
+    store.save_documents([huilai(url=url, index_no=None, doc_no=None, title_key=f"t{n}") for n, url in enumerate(urls)], run)
+    for url in (urls[0], urls[-1]):
+        store.record_probe(run, url, 404)
+    with db.sessions() as session:
+        before = {s.url: s.last_seen for s in session.scalars(select(Source))}
+    run2 = store.start_run("huilai", full=False)
+    store.mark_listed(run2, "huilai", [ListEntry(url=url) for url in urls[:-1]] + [ListEntry(url="http://unknown/x")])
+    store.mark_listed(run2, "huilai", [ListEntry(url=urls[-1])])
+    store.mark_listed(run2, "huilai", [])
+    with db.sessions() as session:
+        sources = {s.url: s for s in session.scalars(select(Source))}
+    assert set(sources) == set(urls)  # an unknown URL is not created
+    assert {s.last_listed_run_id for s in sources.values()} == {run2}
+    assert all(s.missing_count == 0 for s in sources.values())
+    assert all(s.last_seen >= before[url] for url, s in sources.items())
+    assert sources[urls[0]].last_seen > before[urls[0]]
+
+
 def test_attachments_follow_the_primary_source(store: Store, db: Database) -> None:
     run = store.start_run("huilai", full=False)
     store.save_document(huilai(), run)
