@@ -15,6 +15,11 @@ from typing import Callable, Sequence, TypeVar
 
 T = TypeVar("T")
 
+# Measured (benchmarks.province_scale, gkmlpt portals): a crawl child is ~100 MB before its
+# first portal and ~0.5 MB more per portal; 250 portals peak at ~230 MB of RSS.
+CHILD_BASE_MB = 100.0
+PER_PORTAL_MB = 0.6
+
 
 def split_portals(portals: Sequence[str], per_process: int) -> list[list[str]]:
     """Consecutive batches of at most ``per_process`` portals, duplicates dropped, order kept."""
@@ -44,3 +49,22 @@ def describe_split(batches: Sequence[list[str]], per_process: int, processes: in
     total = sum(len(batch) for batch in batches)
     return (f"crawling {total} portals in {len(batches)} processes of at most {per_process} portals, "
             f"{min(processes, len(batches))} at a time")
+
+
+def memory_needed_mb(portals: int) -> float:
+    """Rough peak RSS of one crawl child of ``portals`` portals."""
+    return CHILD_BASE_MB + PER_PORTAL_MB * portals
+
+
+def memory_warning(batches: Sequence[list[str]], memory_mb: int | None) -> str | None:
+    """A progress line when the largest child is expected to outgrow its memory limit.
+
+    The limit applies to each child, so what matters is the batch size, not the crawl's size;
+    a child over its limit closes (Scrapy MEMUSAGE) or dies (RLIMIT_AS) and fails its portals.
+    """
+    largest = max((len(batch) for batch in batches), default=0)
+    if not memory_mb or not largest or memory_needed_mb(largest) <= memory_mb * 0.8:
+        return None
+    return (f"warning: a crawl process of {largest} portals needs about {memory_needed_mb(largest):.0f} MB, "
+            f"close to or over its limit of {memory_mb} MB ([daemon] crawl_memory_mb): "
+            f"lower [crawl] portals_per_process")

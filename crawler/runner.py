@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Callable, Sequence
 
-from crawler.batches import describe_split, run_batches, split_portals
+from crawler.batches import describe_split, memory_warning, run_batches, split_portals
 from eduwatch.config import load_config
 from storage.database import Database
 from storage.models import CrawlRun
@@ -79,6 +79,9 @@ def run_crawl(
         batches = split_portals(list(run_ids), per_process)
         if len(batches) > 1 and progress is not None:
             progress(describe_split(batches, per_process, processes))
+        warning = memory_warning(batches, config.daemon.crawl_memory_mb)
+        if warning and progress is not None:
+            progress(warning)
 
         def crawl_batch(index: int, batch: list[str]) -> list[RunSummary]:
             batch_ids = {name: run_ids[name] for name in batch}

@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Sequence
 
-from crawler.batches import describe_split, run_batches, split_portals
+from crawler.batches import describe_split, memory_warning, run_batches, split_portals
 from eduwatch.config import Config, load_config
 from storage.database import Database
 from storage.locks import LeaseBusy, LeaseKeeper, Locks, make_holder
@@ -313,11 +313,15 @@ def crawl_portals_locked(
             batches = split_portals(portals, per_process)
             if len(batches) > 1 and progress is not None:
                 progress(describe_split(batches, per_process, processes))
+            child_limits = limits or CrawlLimits(memory_mb=config.daemon.crawl_memory_mb)
+            warning = memory_warning(batches, child_limits.memory_mb)
+            if warning:
+                (progress or log.warning)(warning)
 
             def crawl_batch(index: int, batch: list[str]) -> list[RunSummary]:
                 child = CrawlProcess(
                     database, config, config_path, batch, full=full, trigger=trigger,
-                    limits=limits or CrawlLimits(memory_mb=config.daemon.crawl_memory_mb), progress=progress,
+                    limits=child_limits, progress=progress,
                     extra_args=extra_args, module=module,
                 )
                 return child.run(stop=stop)

@@ -138,3 +138,15 @@ def test_a_killed_child_fails_only_its_own_portals(
     finally:
         db.dispose()
     assert runs == {s.run_id: (s.status, True) for s in summaries}
+
+
+def test_memory_warning_is_about_the_largest_child_not_the_whole_crawl() -> None:
+    from crawler.batches import memory_warning
+
+    small = split_portals([f"p{n}" for n in range(3000)], 250)
+    assert memory_warning(small, 1024) is None  # 12 children of 250: each fits
+    big = split_portals([f"p{n}" for n in range(3000)], 3000)
+    assert memory_warning(big, 1024) == (
+        "warning: a crawl process of 3000 portals needs about 1900 MB, close to or over its limit of 1024 MB "
+        "([daemon] crawl_memory_mb): lower [crawl] portals_per_process")
+    assert memory_warning(big, None) is None
