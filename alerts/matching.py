@@ -5,7 +5,9 @@ agree (an empty list means "any"). Event filters:
 
 - ``new_plan``: a ``new`` event for a rural-education plan (``event.is_rural_plan``);
 - ``plan_revised``: ``revised`` *or* ``metadata_changed`` of a plan. A changed 文号, validity or
-  title of a plan is exactly what a plan's followers need to know, so metadata counts too;
+  title of a plan is exactly what a plan's followers need to know, so metadata counts too; a
+  change of dates alone does not (portals re-date a notice when they touch it, and the edit
+  that came with it is already its own ``revised`` alert);
 - ``plan_abolished`` / ``plan_withdrawn``: ``abolished`` / ``withdrawn`` of a plan;
 - ``any_new``: every ``new`` event, plan or not.
 
@@ -70,9 +72,20 @@ def _event_filter(filters: list[str], event: Event) -> str | None:
     for name in filters:
         if name == "any_new" and event.kind == "new":
             return name
-        if event.is_rural_plan and event.kind in _PLAN_KINDS.get(name, ()):
+        if event.is_rural_plan and event.kind in _PLAN_KINDS.get(name, ()) and not _dates_only(event):
             return name
     return None
+
+
+_DATE_FIELDS = {"written_date", "published_date", "written_date_raw", "published_date_raw"}
+
+
+def _dates_only(event: Event) -> bool:
+    """A ``metadata_changed`` event that moved nothing but dates."""
+    if event.kind != "metadata_changed":
+        return False
+    changes = (event.details or {}).get("changes") or {}
+    return bool(changes) and set(changes) <= _DATE_FIELDS
 
 
 def _normalise_region(region: str) -> str:

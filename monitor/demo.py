@@ -71,10 +71,16 @@ def run_demo(cli: Callable[[list[str]], int], workdir: Path | None = None, say: 
         say(f"\n== the portal revises one sentence of 《{title[:30]}…》; crawl again")
         steps = [
             ("incremental crawl", ["crawl"]),
-            ("events since the first crawl", ["events", "--kind", "revised"]),
+            ("the revision it found", ["events", "--kind", "revised"]),
             ("alerts that would go out", ["notify", "--dry-run"]),
         ]
-        return 0 if _run_steps(cli, base, steps, say) else 1
+        if not _run_steps(cli, base, steps, say):
+            return 1
+        if workdir:
+            say(f"\n== look around: eduwatch --config {config} documents | events | diff ID | status")
+        else:
+            say("\n== done; the scratch directory is removed now (keep it with --workdir DIR)")
+        return 0
 
 
 def _run_steps(

@@ -124,6 +124,7 @@ def setup_logging(*, json_lines: bool = False, level: int = logging.INFO, stream
     root.setLevel(level)
     # APScheduler narrates every job start at INFO; our own events say more in fewer lines.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # two INFO lines on every start otherwise
     return handler
 
 

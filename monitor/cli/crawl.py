@@ -26,24 +26,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     init.set_defaults(handler=cmd_init)
 
     crawl = subparsers.add_parser("crawl", help="crawl portals now (all enabled ones by default)")
-    crawl.add_argument("portals", nargs="*", metavar="PORTAL")
+    crawl.add_argument("portals", nargs="*", metavar="PORTAL", help="portal names from the configuration (default: all enabled)")
     crawl.add_argument("--full", action="store_true", help="refetch every list and detail page")
     crawl.add_argument("--no-wait", action="store_true", help="fail instead of waiting when a portal is being crawled")
     crawl.set_defaults(handler=cmd_crawl)
 
     documents = subparsers.add_parser("documents", help="list stored documents")
-    documents.add_argument("--portal")
-    documents.add_argument("--since", type=date.fromisoformat, metavar="YYYY-MM-DD")
-    documents.add_argument("--json", action="store_true")
+    documents.add_argument("--portal", help="only documents seen on this portal")
+    documents.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="only documents first seen on or after this day")
+    documents.add_argument("--json", action="store_true", help="a JSON array instead of a table")
     documents.set_defaults(handler=cmd_documents)
 
     show = subparsers.add_parser("show", help="one document with body and sources")
-    show.add_argument("id", type=int)
-    show.add_argument("--json", action="store_true")
+    show.add_argument("id", type=int, help="document id (see `eduwatch documents`)")
+    show.add_argument("--json", action="store_true", help="JSON with body and sources")
     show.set_defaults(handler=cmd_show)
 
     portals = subparsers.add_parser("portals", help="configured portals and their last crawl")
     portals.set_defaults(handler=cmd_portals)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-01-31") from None
 
 
 def cmd_init(args: argparse.Namespace, context: CliContext) -> int:

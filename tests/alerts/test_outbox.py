@@ -45,7 +45,9 @@ def test_right_subscribers_get_right_alerts(db):
         new_preschool = add_event(session, preschool_plan, longchuan)
         new_notice = add_event(session, notice, huilai)
         revised = add_event(session, plan, huilai, "revised")
-        meta = add_event(session, plan, huilai, "metadata_changed")
+        meta = add_event(session, plan, huilai, "metadata_changed", details={"changes": {"title": ["旧", "新"]}})
+        redated = add_event(session, plan, huilai, "metadata_changed",
+                            details={"changes": {"published_date": ["2023-11-10", "2023-11-11"]}})
         abolished = add_event(session, plan, huilai, "abolished")
         reposted = add_event(session, plan, longchuan, "reposted")
         notice_revised = add_event(session, notice, huilai, "revised")
@@ -61,6 +63,7 @@ def test_right_subscribers_get_right_alerts(db):
         assert _owed(session, new_notice) == {("everything-new", "email")}
         assert _owed(session, revised) == {("revisions", "wecom")}
         assert _owed(session, meta) == {("revisions", "wecom")}  # metadata_changed counts as plan_revised
+        assert _owed(session, redated) == set()  # ... unless only its dates moved
         assert _owed(session, abolished) == {("both", "email"), ("both", "wecom")}
         assert _owed(session, reposted) == set()
         assert _owed(session, notice_revised) == set()
