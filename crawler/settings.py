@@ -70,6 +70,10 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.robots.CachedRobotsTxtMiddleware": 100,
 }
 ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
+# Records are saved in batches (one transaction each): flushed at this many records, when the
+# oldest has waited this long, and when the spider closes (crawler.pipelines).
+STORE_BATCH_SIZE = 20
+STORE_BATCH_SECONDS = 2.0
 
 # --- list pages become conditional GETs through the HTTP cache -------------------------------
 # Only requests marked meta["list_page"] are cached (crawler.incremental.ListPagePolicy); the

@@ -225,6 +225,29 @@ class Store:
                 results.extend(self.save_document(record, run_id) for record in chunk)
         return results
 
+    def save_documents_each(self, records: Sequence[DocumentRecord], run_id: int) -> list[SaveResult | Exception]:
+        """:meth:`save_documents` for a crawl: a record the store refuses costs only itself.
+
+        Each chunk is tried in one transaction; if that fails for any reason (nothing of it is
+        committed) its records are saved one at a time, and a refused one's place in the result
+        holds its exception. Every record is thus saved exactly once or reported — never saved
+        twice, which would miscount it as "unchanged".
+        """
+        results: list[SaveResult | Exception] = []
+        for start in range(0, len(records), MAX_BATCH):
+            chunk = records[start : start + MAX_BATCH]
+            try:
+                results.extend(self._save_batch(chunk, run_id))
+                continue
+            except Exception as exc:  # noqa: BLE001 — find the culprit(s) one by one
+                log.info("batch of %d failed (%s); saving one by one", len(chunk), type(exc).__name__)
+            for record in chunk:
+                try:
+                    results.append(self.save_document(record, run_id))
+                except Exception as exc:  # noqa: BLE001 — the caller reports it against the URL
+                    results.append(exc)
+        return results
+
     def _save_batch(self, records: Sequence[DocumentRecord], run_id: int) -> list[SaveResult]:
         with self.db.transaction() as session:
             batch = _Batch()

@@ -166,6 +166,18 @@ def test_mark_listed_updates_every_listed_source_in_chunks(store: Store, db: Dat
     assert sources[urls[0]].last_seen > before[urls[0]]
 
 
+def test_save_documents_each_reports_a_refused_record_and_saves_the_rest_once(store: Store, db: Database) -> None:
+    run = store.start_run("huilai", full=False)
+    good = [huilai(url=f"http://www.huilai.gov.cn/{n}.html", index_no=None, doc_no=None, title_key=f"k{n}") for n in range(3)]
+    broken = huilai(url="http://www.huilai.gov.cn/bad.html", index_no=None, doc_no=None, title_key="bad",
+                    attachments=[AttachmentRecord(name=None, url="u", type="pdf")])  # type: ignore[arg-type]
+    results = store.save_documents_each([good[0], broken, good[1], good[2]], run)
+    assert [getattr(r, "outcome", None) for r in results] == ["new", None, "new", "new"]
+    assert isinstance(results[1], Exception)
+    assert count(db, Source) == 3
+    assert [r.outcome for r in store.save_documents_each(good, run)] == ["unchanged"] * 3  # one transaction
+
+
 def test_attachments_follow_the_primary_source(store: Store, db: Database) -> None:
     run = store.start_run("huilai", full=False)
     store.save_document(huilai(), run)
