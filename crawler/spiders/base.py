@@ -249,20 +249,22 @@ class PortalSpider(scrapy.Spider):
     def take_entries(
         self, entries: list[ListEntry], list_key: str, extras: dict[str, dict[str, Any]] | None = None
     ) -> tuple[list[Request], bool]:
-        """Detail requests this list page calls for, and whether it brought anything new.
+        """Detail requests this list page calls for, and whether to page on.
 
-        Known entries are reported to the store as still listed; with ``--full`` every entry
-        is refetched and paging goes on to the end. A page that only repeats what this list
-        already showed in this run is never "new" (paging on would loop); the family can ask
-        ``self.walk.repeated(list_key)`` to treat it as the list's end.
+        Lists are newest first, so the next page can only hold something new when this page's
+        last (oldest) entry is new or changed; a new entry above a known one is fetched, but
+        the walk stops here. Known entries are reported to the store as still listed; with
+        ``--full`` every entry is refetched and paging goes on to the end. A page that only
+        repeats what this list already showed in this run is never "new" (paging on would
+        loop); the family can ask ``self.walk.repeated(list_key)`` to treat it as the list's end.
         """
         new_here = self.walk.observe(list_key, entries)
         requests: list[Request] = []
         listed_known: list[ListEntry] = []
-        fresh = False
+        fresh = False  # is the page's last (oldest) entry new or changed?
         for entry in entries:
             verdict = self.walk.verdict(entry)
-            fresh = fresh or verdict.fresh
+            fresh = verdict.fresh
             if verdict is not Verdict.NEW:
                 listed_known.append(entry)
             if verdict is Verdict.KNOWN or entry.url in self._requested:

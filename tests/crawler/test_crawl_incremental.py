@@ -87,6 +87,7 @@ def test_second_crawl_fetches_list_pages_only_then_only_the_new_document(tmp_pat
     assert gkmlpt[1:] and all("/gkmlpt/api/all/" in t and "page=1&" in t for t in gkmlpt[1:])
     print("requests, full crawl:", full_counts)
     print("requests, unchanged re-crawl:", incremental_counts)
+    unchanged_lists = {f: sorted(t for _m, t, _s in requests_of(s) if _is_list_or_robots(s, t)) for f, s in servers.items()}
 
     added = {family: _new_doc(server, D(2024, 3, 1)) for family, server in servers.items()}
     for server in servers.values():
@@ -96,6 +97,9 @@ def test_second_crawl_fetches_list_pages_only_then_only_the_new_document(tmp_pat
     for family, server in servers.items():
         details = [t for _m, t, _s in _list_only(server)]
         assert details == [server.site.detail_path(added[family].id)], family
+        # The new notice tops page 1 but the page's last (oldest) entry is known: no page 2.
+        lists = sorted(t for _m, t, _s in requests_of(server) if _is_list_or_robots(server, t))
+        assert lists == unchanged_lists[family], family
     print("requests, one document added:", {f: len(s.log) for f, s in servers.items()})
 
 
