@@ -123,6 +123,8 @@ class CrawlProcess:
             env["EDUWATCH_CONFIG"] = str(self.config_path)
         started = time.monotonic()
         why_stopped: str | None = None
+        if stop is not None and stop.is_set():  # shutting down before this batch's turn: no child at all
+            return self._account(run_ids, STOPPED_BY_SHUTDOWN)
         self.proc = subprocess.Popen(
             self.command(run_ids), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             encoding="utf-8", errors="replace", env=env, start_new_session=True,

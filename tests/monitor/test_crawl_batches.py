@@ -62,3 +62,21 @@ def test_a_killed_locked_child_fails_only_its_own_portals(
         assert Locks(db).list("crawl:") == []
     finally:
         db.dispose()
+
+
+def test_a_shutdown_before_a_batch_starts_records_its_runs_failed_without_a_child(
+    tmp_path: Path, five_portals, sqlite_url: str  # type: ignore[no-untyped-def]
+) -> None:
+    config = write_config(tmp_path / "eduwatch.toml", sqlite_url, five_portals, portals_per_process=2)
+    names = names_of(five_portals)
+    stop = threading.Event()
+
+    def progress(line: str) -> None:
+        if ": ok — " in line:
+            stop.set()  # the daemon shuts down while the first child finishes
+
+    summaries = crawl_portals_locked(config, names, progress=progress, stop=stop)
+    assert [s.portal for s in summaries] == names
+    assert [s.status for s in summaries][2:] == ["failed"] * 3
+    assert {s.reason for s in summaries[2:]} == {"stopped by shutdown"}
+    assert all(not server.log for server in five_portals[2:])  # later children never started
