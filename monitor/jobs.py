@@ -1,6 +1,7 @@
 """The units of work the daemon schedules, and the locked crawl that every command shares.
 
-* :func:`crawl_portals_locked` — crawl portals in subprocesses (batches, :mod:`crawler.batches`) while holding their
+* :func:`crawl_portals_locked` — crawl portals in subprocesses (batches of
+  ``[crawl] portals_per_process``, :mod:`crawler.batches`) while holding their
   ``crawl:<portal>`` leases, so the daemon, ``eduwatch crawl`` and ``eduwatch recrawl`` never
   crawl one portal twice at once, on one machine or several.
 * :class:`CrawlProcess` — one ``python -m crawler.run`` child with a time limit and a memory
