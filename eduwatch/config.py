@@ -214,7 +214,8 @@ class _Validator:
         self.source = source
 
     def fail(self, where: str, key: str, problem: str) -> ConfigError:
-        line = self._line_of(where, key)
+        # A missing key has no line of its own: point at the table's name line instead.
+        line = self._line_of(where, key) or self._line_of(where, "name")
         at = f":{line}" if line else ""
         return ConfigError(f"{self.source}{at}: [{where}] {key}: {problem}")
 
@@ -335,6 +336,8 @@ class _Validator:
                 raise self.fail(where, "name", "missing")
             if not values.get("email") and not values.get("wecom_webhook"):
                 raise self.fail(where, "email", "a subscriber needs an email or a wecom_webhook")
+            if values["name"] in {s.name for s in subscribers}:
+                raise self.fail(where, "name", f"duplicate subscriber name {values['name']!r}")
             subscribers.append(SubscriberConfig(**values))
         return tuple(subscribers)
 
@@ -420,6 +423,22 @@ def _url(value: Any) -> str:
     return value
 
 
+def _email(value: Any) -> str:
+    value = _nonempty(value)
+    if not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", value):
+        raise ValueError(f"{value!r} is not an e-mail address")
+    return value
+
+
+def _webhook(value: Any) -> str:
+    """WeCom robots are https; plain http is allowed only on this machine (local test servers)."""
+    value = _url(value)
+    host = re.match(r"^https?://([^/:?#]+)", value).group(1)  # type: ignore[union-attr]
+    if not value.startswith("https://") and host not in ("127.0.0.1", "localhost", "::1"):
+        raise ValueError("a WeCom webhook must be an https:// URL")
+    return value
+
+
 def _url_list(value: Any) -> tuple[str, ...]:
     return tuple(_url(v) for v in _str_list(value))
 
@@ -491,8 +510,8 @@ _DELIVERY_SPEC: dict[str, Callable[[Any], Any]] = {
 }
 _SUBSCRIBER_SPEC: dict[str, Callable[[Any], Any]] = {
     "name": _nonempty,
-    "email": _nonempty,
-    "wecom_webhook": _url,
+    "email": _email,
+    "wecom_webhook": _webhook,
     "regions": _str_list,
     "portals": _str_list,
     "keywords": _str_list,

@@ -119,3 +119,26 @@ def test_schedules() -> None:
     assert parse_schedule("15 */3 * * *") == ("cron", "15 */3 * * *")
     with pytest.raises(ValueError):
         parse_schedule("hourly")
+
+
+@pytest.mark.parametrize(
+    ("subscribers", "expected"),
+    [
+        ('[[subscribers]]\nname = "a"\nemail = "x@y.org"\n[[subscribers]]\nname = "a"\nemail = "z@y.org"\n',
+         "[subscribers[a]] name: duplicate subscriber name 'a'"),
+        ('[[subscribers]]\nname = "a"\nemail = "not-an-email"\n', "'not-an-email' is not an e-mail address"),
+        ('[[subscribers]]\nname = "a"\nwecom_webhook = "http://evil.example/send?key=1"\n',
+         "wecom_webhook: a WeCom webhook must be an https:// URL"),
+    ],
+)
+def test_subscriber_mistakes_are_caught_at_load(subscribers: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_config(GOOD + subscribers, "good.toml")
+    assert expected in str(error.value)
+    assert "key=1" not in str(error.value)  # a webhook key is a secret, even in an error
+
+
+def test_missing_key_points_at_the_tables_name_line() -> None:
+    broken = GOOD.replace('list_urls = ["http://edu.qingdao.gov.cn/zwgk/xxgk/jyj/gkml/gwfg/index.shtml"]\n', "")
+    with pytest.raises(ConfigError, match=r"^good\.toml:17: \[portals\[qingdao-edu\]\] list_urls"):
+        parse_config(broken, "good.toml")
