@@ -26,9 +26,10 @@ from typing import Any
 from scrapy import Request
 from scrapy.downloadermiddlewares.redirect import RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import CannotResolveHostError, IgnoreRequest
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
+from twisted.internet.error import DNSLookupError
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,9 @@ def _retry_after(response: Response | None) -> float | None:
         return None  # an HTTP date: ignore it rather than guess a clock
 
 
+_UNRESOLVABLE = (CannotResolveHostError, DNSLookupError)
+
+
 class BackoffRetryMiddleware(RetryMiddleware):
     def __init__(self, settings: BaseSettings) -> None:
         super().__init__(settings)
@@ -93,6 +97,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return retry
 
     async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:  # type: ignore[override]
+        if isinstance(exception, _UNRESOLVABLE):
+            # A host name that does not resolve will not resolve a second later: no retries,
+            # so a dead or mistyped portal fails in milliseconds, not after backoffs.
+            return None
         retry = super().process_exception(request, exception)
         if isinstance(retry, Request):
             await self._wait(retry, None)
