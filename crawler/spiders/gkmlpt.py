@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from scrapy import Request
 from scrapy.http import Response
 
+from crawler.extract import parse_html
 from crawler.extract.attachments import AttachmentLink, find_attachments
 from crawler.extract.body import extract_body
 from crawler.extract.labels import PageMetadata, extract_metadata
@@ -212,8 +213,11 @@ class GkmlptSpider(PortalSpider):
         return f"{self.base}/gkmlpt/content/{post // 1000000}/{post // 1000}/post_{post}.html"
 
     def detail_parts(self, response: Response, text: str, entry: ListEntry, extra: dict[str, Any]) -> DetailParts:
-        """API metadata first (it is the platform's own record), the page's labels fill gaps."""
-        page = extract_metadata(text)
+        """API metadata first (it is the platform's own record), the page's labels fill gaps.
+
+        The page is parsed once and the tree shared by the three extractors (none mutates it)."""
+        root = parse_html(text)
+        page = extract_metadata(root)
         article: dict[str, Any] = extra.get("article") or {}
         written = article.get("date")
         metadata = PageMetadata(
@@ -228,7 +232,7 @@ class GkmlptSpider(PortalSpider):
             validity=page.validity,
             meta=page.meta,
         )
-        body = extract_body(text, self.body_selectors)
+        body = extract_body(root, self.body_selectors)
         if not body.strip():
             content = detail_config_content(text)
             if content:
@@ -240,7 +244,7 @@ class GkmlptSpider(PortalSpider):
             if isinstance(a, dict) and a.get("url")
         ]
         listed = {link.url for link in links}
-        links += [link for link in find_attachments(text, response.url) if link.url not in listed]
+        links += [link for link in find_attachments(root, response.url) if link.url not in listed]
         abolished = str(article.get("is_abolished") or "0") not in ("0", "", "False", "false")
         if metadata.validity is None and abolished:
             metadata.validity = "废止"

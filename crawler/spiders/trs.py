@@ -19,6 +19,7 @@ from typing import Iterable, Iterator
 from scrapy import Request
 from scrapy.http import Response
 
+from crawler.extract import parse_html
 from crawler.extract.body import extract_body
 from crawler.extract.attachments import find_attachments
 from crawler.spiders.base import BrokenPage, DetailParts, PortalSpider, list_links
@@ -96,9 +97,10 @@ class TrsSpider(PortalSpider):
                 page = await self.fetch_page(url)
             except BrokenPage as exc:
                 raise BrokenPage(f"article page {number} of {len(further) + 1} could not be read: {exc}") from None
-            bodies.append(extract_body(page, self.body_selectors))
+            root = parse_html(page)  # one parse shared by both extractors
+            bodies.append(extract_body(root, self.body_selectors))
             known = {link.url for link in links}
-            links += [link for link in find_attachments(page, url) if link.url not in known]
+            links += [link for link in find_attachments(root, url) if link.url not in known]
         parts.body = "\n".join(body for body in bodies if body.strip())
         parts.links = links
         return parts
