@@ -35,19 +35,33 @@ BODY_CONTAINERS = (".article-content", "#zoom", ".TRS_Editor", ".trs_editor_view
 HANWEB_BEGIN = "<$[信息内容]>begin"
 HANWEB_END = "<$[信息内容]>end"
 
-# compiled once into ONE predicate: root.cssselect() translated all seven selectors to XPath on
-# every page, then walked the tree seven times (~40% of extract_metadata on a gkmlpt page)
+# compiled once into ONE XPath: root.cssselect() translated all seven selectors on every page and
+# walked the tree once per selector. libxml2's exact class test (normalize-space/concat) is
+# costly, so it runs only on elements that pass a cheap necessary test (has @id/@class, the id
+# or class substring): half the time of the exact test on every element.
 _ANY_ELEMENT = "descendant-or-self::*"
+_SIMPLE_SELECTOR = re.compile(r"^[#.][\w-]+$")
 
 
 def _container_test(selector: str) -> str:
+    """The exact XPath test cssselect gives ``selector`` (one ``#id`` or ``.class``)."""
+    if not _SIMPLE_SELECTOR.match(selector):
+        raise ValueError(f"body container selector {selector!r} must be one #id or .class")
     path = CSSSelector(selector, translator="html").path
-    if not (path.startswith(_ANY_ELEMENT + "[") and path.endswith("]")):
-        raise ValueError(f"body container selector {selector!r} must be one simple selector (got {path})")
     return f"({path[len(_ANY_ELEMENT) + 1:-1]})"
 
 
-_BODY_CONTAINER_XPATH = etree.XPath(f"{_ANY_ELEMENT}[{' or '.join(map(_container_test, BODY_CONTAINERS))}]")
+def _container_prefilter(selector: str) -> str:
+    """A cheap test every element matching ``selector`` passes."""
+    name = selector[1:]
+    return f"@id = '{name}'" if selector.startswith("#") else f"contains(@class, '{name}')"
+
+
+_BODY_CONTAINER_XPATH = etree.XPath(
+    f"{_ANY_ELEMENT}[@id or @class]"
+    f"[{' or '.join(map(_container_prefilter, BODY_CONTAINERS))}]"
+    f"[{' or '.join(map(_container_test, BODY_CONTAINERS))}]"
+)
 
 _PAD = r"[\s\u3000]*"
 _LABEL_FIELD = {label: name for name, labels in LABELS.items() for label in labels}
@@ -156,7 +170,7 @@ class _Tokenizer:
                     self.skipping_region = False
             self.add(element.tail, block)
             return
-        if element in self.skip or tag in _SKIP_TAGS:
+        if tag in _SKIP_TAGS or element in self.skip:
             self.add(element.tail, block)
             return
         if tag in _CELL_TAGS and _cell_is_atomic(element):
@@ -165,14 +179,19 @@ class _Tokenizer:
                 self.tokens.append(_Token(_cell_text(element), True, element))
             self.add(element.tail, block)
             return
+        # hot path (every element of the page): flush only a non-empty line, add() inlined
         is_block = tag in _BLOCK_TAGS or tag in _CELL_TAGS
         inner = element if is_block else block
-        if is_block:
+        if is_block and self.line:
             self.flush()
-        self.add(element.text, inner)
+        text = element.text
+        if text and not self.skipping_region:
+            if not self.line:
+                self.block = inner
+            self.line.append(text)
         for child in element:
             self.walk(child, inner)
-        if is_block:
+        if is_block and self.line:
             self.flush()
         self.add(element.tail, block)
 
