@@ -15,7 +15,6 @@ Target: the diff with summary well under a second (< 500 ms).
 from __future__ import annotations
 
 import argparse
-import random
 import re
 import statistics
 import tempfile
@@ -24,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
+from benchmarks.plan_diff_classify import revise
 from benchmarks.report import Report, at_most
 from monitor.diffing import DEFAULT_CONTEXT, DIFF_TIMEOUT, diff_texts
 from monitor.textnorm import clean_text
@@ -43,21 +43,6 @@ def long_document(chars: int = CHARS) -> str:
         copy += 1
         parts.append(f"附件{copy}\n" + _DIGIT.sub(lambda m: str((int(m.group()) + copy) % 10), seed))
     return "\n".join(parts)[:chars]
-
-
-def scattered_edits(text: str, edits: int = 40, seed: int = 7) -> str:
-    rng = random.Random(seed)
-    lines = text.split("\n")
-    for _ in range(edits):
-        i = rng.randrange(len(lines))
-        roll = rng.random()
-        if roll < 0.6 and _DIGIT.search(lines[i]):
-            lines[i] = _DIGIT.sub(lambda m: str((int(m.group()) + 1) % 10), lines[i], count=1)
-        elif roll < 0.8:
-            lines.insert(i, "（新增）到2026年底，全县乡村学校办学条件全面达标。")
-        elif len(lines) > 10:
-            del lines[i]
-    return "\n".join(lines)
 
 
 def _median(repeats: int, action: Callable[[], object]) -> float:
@@ -101,7 +86,7 @@ def _monitor_pass_seconds(old: str, new: str) -> tuple[float, str]:
 def run(report: Report, quick: bool) -> None:
     old = long_document()
     one = old.replace(SENTENCE, "到2026年实现结对全覆盖", 1)
-    many = scattered_edits(old)
+    many = revise(old)
     repeats = 3 if quick else 9
     report.note(f"document of {len(old):,} characters (seed 000 repeated); median of {repeats}")
 
