@@ -33,6 +33,7 @@ from monitor.cli.table import print_table
 from storage.models import Alert, Subscriber
 
 STATUSES = ("pending", "sending", "sent", "failed", "dead")
+REQUEUED_BY_RETRY = ("failed", "dead")  # what alerts.outbox.retry puts back to pending
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -137,6 +138,16 @@ def cmd_retry(args: argparse.Namespace, context: CliContext) -> int:
         print("eduwatch: alerts retry needs alert ids or --dead", file=sys.stderr)
         return 2
     with context.db.transaction() as session:
+        statuses = dict(session.execute(select(Alert.id, Alert.status).where(Alert.id.in_(args.ids))).all())
+        missing = [alert_id for alert_id in args.ids if alert_id not in statuses]
+        if missing:
+            # Nothing is requeued: a typo in one id should not half-do the operator's command.
+            print(f"eduwatch: no alert {', '.join(map(str, missing))} (see eduwatch alerts); nothing queued",
+                  file=sys.stderr)
+            return 2
+        for alert_id in args.ids:
+            if statuses[alert_id] not in REQUEUED_BY_RETRY:
+                print(f"alert {alert_id} is {statuses[alert_id]}, not failed or dead: left alone", file=sys.stderr)
         count = outbox.retry(session, args.ids or None, dead=args.dead)
     print(f"{count} alert(s) queued again; they go out with the next delivery (eduwatch notify)")
     return 0 if count or args.dead else 1

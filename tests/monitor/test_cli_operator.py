@@ -1,0 +1,71 @@
+"""Operator-facing output of the ``eduwatch`` CLI: clear refusals, readable tables, --json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from monitor.cli import main
+from storage.database import Database
+from tests.alerts.conftest import add_document, add_event, add_portal, smtp, wecom  # noqa: F401 — fixtures
+
+
+@pytest.fixture
+def alerts_config(tmp_path: Path, smtp, wecom) -> tuple[str, str]:  # noqa: F811
+    db_url = f"sqlite:///{tmp_path / 'cli.db'}"
+    config = tmp_path / "eduwatch.toml"
+    config.write_text(
+        f"""
+[database]
+url = "{db_url}"
+[alerts.email]
+host = "127.0.0.1"
+port = {smtp.port}
+from = "eduwatch@alerts.example"
+[[subscribers]]
+name = "team"
+email = "team@example.org"
+wecom_webhook = "{wecom.url('alpha-key-0001')}"
+regions = ["广东省"]
+""",
+        encoding="utf-8",
+    )
+    return str(config), db_url
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _add_plan(db_url: str) -> None:
+    db = Database(db_url)
+    with db.transaction() as session:
+        portal = add_portal(session)
+        add_event(session, add_document(session, portal), portal)
+    db.dispose()
+
+
+def test_retry_of_an_alert_that_does_not_exist_is_refused(alerts_config, capsys, wecom) -> None:  # noqa: F811
+    config, db_url = alerts_config
+    wecom.busy = 1  # the WeCom alert fails once, so there is one failed alert to retry
+    _run(capsys, "--config", config, "subscribers", "list")
+    _add_plan(db_url)
+    assert _run(capsys, "--config", config, "notify")[0] == 1
+    failed = json.loads(_run(capsys, "--config", config, "alerts", "--status", "failed", "--json")[1])["alerts"]
+    assert len(failed) == 1
+
+    code, out, err = _run(capsys, "--config", config, "alerts", "retry", "999")
+    assert code == 2 and "no alert 999" in err and out == ""
+
+    code, out, err = _run(capsys, "--config", config, "alerts", "retry", str(failed[0]["id"]), "999")
+    assert code == 2 and "no alert 999" in err
+    still = json.loads(_run(capsys, "--config", config, "alerts", "--status", "failed", "--json")[1])["alerts"]
+    assert [a["id"] for a in still] == [failed[0]["id"]]  # nothing half-done
+
+    sent = json.loads(_run(capsys, "--config", config, "alerts", "--status", "sent", "--json")[1])["alerts"]
+    code, out, err = _run(capsys, "--config", config, "alerts", "retry", str(sent[0]["id"]))
+    assert code == 1 and f"alert {sent[0]['id']} is sent, not failed or dead" in err
