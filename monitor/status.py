@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from alerts.outbox import webhook_problems
 from eduwatch.config import Config
-from monitor.cli.table import format_table
+from monitor.cli.table import TIMEZONE, format_table, show_time
 from storage.database import Database
 from storage.locks import Locks
 from storage.models import Alert, CrawlRun, Portal
@@ -109,7 +109,7 @@ def format_status(status: dict[str, Any]) -> str:
     daemon = status["daemon"]
     if daemon["running"]:
         lines.append(
-            f"daemon: running ({daemon['holder']}), started {daemon['started']}, "
+            f"daemon: running ({daemon['holder']}), started {show_time(daemon['started'])} {TIMEZONE}, "
             f"last heartbeat {daemon['heartbeat_age_seconds']:.0f} s ago"
         )
     elif daemon.get("holder"):
@@ -126,19 +126,19 @@ def format_status(status: dict[str, Any]) -> str:
         if entry["backing_off"]:
             notes.append(f"backing off after {entry['consecutive_failures']} failures")
         if entry["blocked_reported_at"]:
-            notes.append(f"blocked (reported {entry['blocked_reported_at']})")
+            notes.append(f"blocked (reported {show_time(entry['blocked_reported_at'])})")
         if last.get("reason") and last.get("status") != "ok":
             notes.append(str(last["reason"])[:80])
         if not entry["enabled"]:
             notes.append("disabled")
         rows.append([
             entry["portal"],
-            (last.get("finished") or last.get("started") or "never").replace("T", " ").rstrip("Z"),
+            show_time(last.get("finished") or last.get("started"), "never"),
             last.get("status", ""),
             str(last.get("docs_new", "")),
             str(last.get("docs_updated", "")),
             str(last.get("errors", "")),
-            (entry["next_run"] or "—").replace("T", " ").rstrip("Z"),
+            show_time(entry["next_run"], "—"),
             "; ".join(notes),
         ])
     lines.append(format_table(header, rows))

@@ -29,7 +29,7 @@ from alerts.subscribers import (
 from alerts.wecom import OK, WecomTransportError, post_markdown, split_markdown
 from eduwatch.config import EVENT_FILTERS
 from monitor.cli.context import CliContext
-from monitor.cli.table import print_table
+from monitor.cli.table import print_table, show_time
 from storage.models import Alert, Subscriber
 
 STATUSES = ("pending", "sending", "sent", "failed", "dead")
@@ -125,7 +125,7 @@ def cmd_alerts(args: argparse.Namespace, context: CliContext) -> int:
         print(f"WARNING: WeCom webhook of subscriber {name} is wrong: {redact(error)}", file=sys.stderr)
     rows = [
         [v["id"], v["event_id"], v["subscriber"], v["channel"], v["status"], v["attempts"],
-         v["sent_at"] or v["next_attempt_at"] or "", _cut(v["last_error"] or "", 60), _cut(v["title"], 30)]
+         show_time(v["sent_at"] or v["next_attempt_at"]), _cut(v["last_error"] or "", 60), _cut(v["title"], 30)]
         for v in views
     ]
     print_table(["id", "event", "subscriber", "channel", "status", "tries", "sent/next (UTC)", "last error", "title"], rows)

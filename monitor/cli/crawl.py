@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from eduwatch.config import DEFAULT_CONFIG
 from monitor.cli.context import CliContext
-from monitor.cli.table import print_table
+from monitor.cli.table import print_table, show_time
 from storage.documents import DocumentQuery, get_document, list_documents
 from storage.models import CrawlRun, Portal
 from storage.store import RunSummary, Store
@@ -150,7 +150,7 @@ def cmd_portals(args: argparse.Namespace, context: CliContext) -> int:
         run = last.get(portal.name)
         rows.append([
             portal.name, portal.platform, portal.region,
-            run.started_at.isoformat(timespec="seconds") if run else "never",
+            show_time(run.started_at) if run else "never",
             run.status if run else "", (run.reason or "") if run else "",
         ])
     print_table(["portal", "platform", "region", "last crawl (UTC)", "status", "reason"], rows)

@@ -9,7 +9,7 @@ import sys
 from datetime import date, datetime, timezone
 
 from monitor.cli.context import CliContext
-from monitor.cli.table import print_table
+from monitor.cli.table import print_table, show_time
 from monitor.diffing import DEFAULT_CONTEXT
 from monitor.events import EVENT_KINDS, META_LABELS, list_events, show_value
 from monitor.revisions import classify_document, diff_revisions, reclassify_all
@@ -61,7 +61,7 @@ def cmd_events(args: argparse.Namespace, context: CliContext) -> int:
         print(json.dumps([view.to_dict() for view in views], ensure_ascii=False, indent=2))
         return 0
     rows = [
-        [v.id, v.at.isoformat(sep=" ", timespec="seconds"), v.kind + (" (revert)" if v.is_revert else ""),
+        [v.id, show_time(v.at), v.kind + (" (revert)" if v.is_revert else ""),
          v.document_id, "yes" if v.is_rural_plan else "", _cut(v.summary, 70)]
         for v in views
     ]

@@ -1,10 +1,24 @@
-"""Plain-text tables that line up with Chinese text (wide characters take two columns)."""
+"""Plain-text tables that line up with Chinese text (wide characters take two columns), and
+the one way human output shows a stored time."""
 
 from __future__ import annotations
 
 import sys
 import unicodedata
+from datetime import datetime
 from typing import Any, Sequence, TextIO
+
+TIMEZONE = "UTC"  # the store keeps naive UTC; headers say "(UTC)", free text appends it
+
+
+def show_time(value: datetime | str | None, missing: str = "") -> str:
+    """``2026-11-22 17:42:00`` for a stored time, or an ISO string from a --json view
+    (``…T17:42:00``, ``…Z``), so every table prints times alike; the zone is the caller's header."""
+    if value is None or value == "":
+        return missing
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.removesuffix("Z"))
+    return value.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def display_width(text: str) -> int:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from monitor.cli import main
 from storage.database import Database
+from storage.store import Store
 from tests.alerts.conftest import add_document, add_event, add_portal, smtp, wecom  # noqa: F401 — fixtures
 
 
@@ -29,6 +31,12 @@ name = "team"
 email = "team@example.org"
 wecom_webhook = "{wecom.url('alpha-key-0001')}"
 regions = ["广东省"]
+[[portals]]
+name = "huilai"
+title = "惠来县人民政府"
+region = "广东省揭阳市惠来县"
+platform = "gkmlpt"
+base_url = "http://www.huilai.gov.cn"
 """,
         encoding="utf-8",
     )
@@ -69,3 +77,35 @@ def test_retry_of_an_alert_that_does_not_exist_is_refused(alerts_config, capsys,
     sent = json.loads(_run(capsys, "--config", config, "alerts", "--status", "sent", "--json")[1])["alerts"]
     code, out, err = _run(capsys, "--config", config, "alerts", "retry", str(sent[0]["id"]))
     assert code == 1 and f"alert {sent[0]['id']} is sent, not failed or dead" in err
+
+
+def _finished_run(config: str, db_url: str, *, status: str = "ok", reason: str | None = None) -> None:
+    """A crawl run of portal huilai as the crawler records one."""
+    main(["--config", config, "portals"])  # creates the portal row
+    db = Database(db_url)
+    store = Store(db)
+    run = store.start_run("huilai", full=False)
+    store.finish_run(run, status=status, reason=reason, pages_fetched=3, errors=[])
+    db.dispose()
+
+
+TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d)?Z?")
+
+
+def test_every_human_table_shows_times_alike(alerts_config, capsys) -> None:
+    config, db_url = alerts_config
+    _run(capsys, "--config", config, "subscribers", "list")
+    _add_plan(db_url)
+    _finished_run(config, db_url)
+    capsys.readouterr()
+    assert _run(capsys, "--config", config, "notify")[0] == 0
+    shown = {}
+    for command in ("portals", "alerts", "status", "events"):
+        code, out, _ = _run(capsys, "--config", config, command)
+        assert code == 0
+        shown[command] = TIME.findall(out)
+        assert "(UTC)" in out, command
+    assert all(shown.values()), shown  # each command printed at least one time
+    for command, times in shown.items():
+        for text in times:
+            assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", text), (command, text)
