@@ -29,8 +29,9 @@ from alerts.subscribers import (
 from alerts.wecom import OK, WecomTransportError, post_markdown, split_markdown
 from eduwatch.config import EVENT_FILTERS
 from monitor.cli.context import CliContext
+from monitor.cli.skipped import skip_reasons
 from monitor.cli.table import print_table, show_time
-from storage.models import Alert, Subscriber
+from storage.models import Alert, Subscriber, utcnow
 
 STATUSES = ("pending", "sending", "sent", "failed", "dead")
 REQUEUED_BY_RETRY = ("failed", "dead")  # what alerts.outbox.retry puts back to pending
@@ -155,7 +156,8 @@ def cmd_retry(args: argparse.Namespace, context: CliContext) -> int:
 
 def cmd_notify(args: argparse.Namespace, context: CliContext) -> int:
     _sync(context)
-    report = deliver_pending(context.db, context.config, dry_run=args.dry_run, limit=args.limit)
+    started = utcnow()
+    report = deliver_pending(context.db, context.config, now=started, dry_run=args.dry_run, limit=args.limit)
     if args.dry_run:
         for message in report.messages:
             print(message)
@@ -163,6 +165,10 @@ def cmd_notify(args: argparse.Namespace, context: CliContext) -> int:
         print(f"{len(report.messages)} message(s) would go out (dry run: nothing sent)")
         return 0
     print(f"sent {report.sent}, failed {report.failed} (will retry), dead {report.dead}, skipped {report.skipped}")
+    if report.skipped:
+        with context.db.sessions() as session:
+            for reason, count in skip_reasons(session, started, report.skipped, args.limit).most_common():
+                print(f"  {count} skipped: {reason}")
     if report.unknown:
         print(f"{report.unknown} alert(s) had an unknown outcome after a crash: see eduwatch alerts --status dead")
     return 1 if report.failed or report.dead else 0

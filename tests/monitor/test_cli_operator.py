@@ -7,9 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from monitor.cli import main
 from storage.database import Database
+from storage.models import Portal
 from storage.store import Store
 from tests.alerts.conftest import add_document, add_event, add_portal, smtp, wecom  # noqa: F401 — fixtures
 
@@ -52,7 +54,7 @@ def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 def _add_plan(db_url: str) -> None:
     db = Database(db_url)
     with db.transaction() as session:
-        portal = add_portal(session)
+        portal = session.scalar(select(Portal).where(Portal.name == "huilai")) or add_portal(session)
         add_event(session, add_document(session, portal), portal)
     db.dispose()
 
@@ -109,3 +111,22 @@ def test_every_human_table_shows_times_alike(alerts_config, capsys) -> None:
     for command, times in shown.items():
         for text in times:
             assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", text), (command, text)
+
+
+def test_notify_says_what_it_skipped_and_why(alerts_config, capsys, wecom) -> None:  # noqa: F811
+    config, db_url = alerts_config
+    wecom.keys.discard("alpha-key-0001")  # the robot was deleted: WeCom answers 93000
+    assert _run(capsys, "--config", config, "subscribers", "add", "li", "--email", "li@example.org",
+                "--region", "广东省", "--digest")[0] == 0
+    _add_plan(db_url)
+    code, out, _ = _run(capsys, "--config", config, "notify")
+    assert code == 1 and "dead 1" in out  # team's WeCom alert; its webhook is now known to be wrong
+
+    _add_plan(db_url)
+    code, out, _ = _run(capsys, "--config", config, "notify")
+    assert code == 0 and out.startswith("sent 1,") and "skipped 3" in out
+    lines = out.splitlines()
+    assert ("  1 skipped: WeCom rejected the webhook key of subscriber team; fix it in the configuration, "
+            "then: eduwatch alerts retry --dead") in lines
+    assert any(line.startswith("  2 skipped: digest not due yet: it goes out once its crawl run is monitored")
+               for line in lines), out
