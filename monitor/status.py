@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from alerts.outbox import webhook_problems
 from eduwatch.config import Config
-from monitor.cli.table import TIMEZONE, format_table, show_time
+from monitor.cli.table import TIMEZONE, cut, format_table, show_time
 from storage.database import Database
 from storage.locks import Locks
 from storage.models import Alert, CrawlRun, Portal
@@ -128,7 +128,7 @@ def format_status(status: dict[str, Any]) -> str:
         if entry["blocked_reported_at"]:
             notes.append(f"blocked (reported {show_time(entry['blocked_reported_at'])})")
         if last.get("reason") and last.get("status") != "ok":
-            notes.append(str(last["reason"])[:80])
+            notes.append(cut(str(last["reason"]), 60))
         if not entry["enabled"]:
             notes.append("disabled")
         rows.append([

@@ -30,7 +30,7 @@ from alerts.wecom import OK, WecomTransportError, post_markdown, split_markdown
 from eduwatch.config import EVENT_FILTERS
 from monitor.cli.context import CliContext
 from monitor.cli.skipped import skip_reasons
-from monitor.cli.table import print_table, show_time
+from monitor.cli.table import cut, print_table, show_time
 from storage.models import Alert, Subscriber, utcnow
 
 STATUSES = ("pending", "sending", "sent", "failed", "dead")
@@ -126,7 +126,7 @@ def cmd_alerts(args: argparse.Namespace, context: CliContext) -> int:
         print(f"WARNING: WeCom webhook of subscriber {name} is wrong: {redact(error)}", file=sys.stderr)
     rows = [
         [v["id"], v["event_id"], v["subscriber"], v["channel"], v["status"], v["attempts"],
-         show_time(v["sent_at"] or v["next_attempt_at"]), _cut(v["last_error"] or "", 60), _cut(v["title"], 30)]
+         show_time(v["sent_at"] or v["next_attempt_at"]), cut(v["last_error"] or "", 60), cut(v["title"], 40)]
         for v in views
     ]
     print_table(["id", "event", "subscriber", "channel", "status", "tries", "sent/next (UTC)", "last error", "title"], rows)
@@ -276,8 +276,3 @@ def cmd_subscribers_test(args: argparse.Namespace, context: CliContext) -> int:
             failures += 1
             print(f"wecom: FAILED: {redact(str(exc))}")
     return 1 if failures else 0
-
-
-def _cut(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"

@@ -14,10 +14,12 @@ from sqlalchemy import select
 
 from eduwatch.config import DEFAULT_CONFIG
 from monitor.cli.context import CliContext
-from monitor.cli.table import print_table, show_time
+from monitor.cli.table import cut, print_table, show_time
 from storage.documents import DocumentQuery, get_document, list_documents
 from storage.models import CrawlRun, Portal
 from storage.store import RunSummary, Store
+
+REASON_COLUMNS = 60  # a run's reason in a table; `eduwatch status --json` has it whole
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -106,7 +108,7 @@ def crawl_and_monitor(context: CliContext, names: Sequence[str], *, full: bool, 
 
 def print_summaries(summaries: Sequence[RunSummary]) -> None:
     rows = [
-        [s.portal, s.pages_fetched, s.docs_new, s.docs_updated, s.errors, s.status, s.reason or ""]
+        [s.portal, s.pages_fetched, s.docs_new, s.docs_updated, s.errors, s.status, cut(s.reason or "", REASON_COLUMNS)]
         for s in summaries
     ]
     print_table(["portal", "pages", "new", "updated", "errors", "status", "reason"], rows)
@@ -121,7 +123,7 @@ def cmd_documents(args: argparse.Namespace, context: CliContext) -> int:
         print(json.dumps(views, ensure_ascii=False, indent=2))
         return 0
     rows = [
-        [v["id"], _plan_mark(v), v["published_date"] or "", v["doc_no"] or "", ",".join(v["portals"]), _cut(v["title"], 48)]
+        [v["id"], _plan_mark(v), v["published_date"] or "", v["doc_no"] or "", ",".join(v["portals"]), cut(v["title"], 64)]
         for v in views
     ]
     print_table(["id", "plan", "published", "文号", "portals", "title"], rows)
@@ -151,7 +153,7 @@ def cmd_portals(args: argparse.Namespace, context: CliContext) -> int:
         rows.append([
             portal.name, portal.platform, portal.region,
             show_time(run.started_at) if run else "never",
-            run.status if run else "", (run.reason or "") if run else "",
+            run.status if run else "", cut(run.reason or "", REASON_COLUMNS) if run else "",
         ])
     print_table(["portal", "platform", "region", "last crawl (UTC)", "status", "reason"], rows)
     return 0
@@ -183,7 +185,3 @@ def _print_document(view: dict[str, Any]) -> None:
 
 def _plan_mark(view: dict[str, Any]) -> str:
     return {True: "yes", False: "", None: "?"}[view["is_rural_plan"]]
-
-
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"

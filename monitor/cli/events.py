@@ -9,7 +9,7 @@ import sys
 from datetime import date, datetime, timezone
 
 from monitor.cli.context import CliContext
-from monitor.cli.table import print_table, show_time
+from monitor.cli.table import cut, print_table, show_time
 from monitor.diffing import DEFAULT_CONTEXT
 from monitor.events import EVENT_KINDS, META_LABELS, list_events, show_value
 from monitor.revisions import classify_document, diff_revisions, reclassify_all
@@ -62,7 +62,7 @@ def cmd_events(args: argparse.Namespace, context: CliContext) -> int:
         return 0
     rows = [
         [v.id, show_time(v.at), v.kind + (" (revert)" if v.is_revert else ""),
-         v.document_id, "yes" if v.is_rural_plan else "", _cut(v.summary, 70)]
+         v.document_id, "yes" if v.is_rural_plan else "", cut(v.summary, 70)]
         for v in views
     ]
     print_table(["id", "at (UTC)", "kind", "doc", "plan", "summary"], rows)
@@ -131,10 +131,6 @@ def cmd_reclassify(args: argparse.Namespace, context: CliContext) -> int:
     print(f"reclassified {report.documents} documents; {len(report.changed)} changed verdict"
           + (f": {', '.join(map(str, report.changed))}" if report.changed else ""))
     return 0
-
-
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _escape(text: str) -> str:

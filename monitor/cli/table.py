@@ -22,7 +22,28 @@ def show_time(value: datetime | str | None, missing: str = "") -> str:
 
 
 def display_width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return sum(_char_width(ch) for ch in text)
+
+
+def _char_width(ch: str) -> int:
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+
+
+def cut(text: str, columns: int) -> str:
+    """``text`` on one line and at most ``columns`` wide, ``…`` where it was cut.
+
+    Free text (failure reasons, titles) would otherwise widen a table past the terminal;
+    the full text stays in ``--json`` and ``show``."""
+    text = " ".join(text.split())
+    if display_width(text) <= columns:
+        return text
+    kept, used = [], 1  # the "…" takes one column
+    for ch in text:
+        used += _char_width(ch)
+        if used > columns:
+            break
+        kept.append(ch)
+    return "".join(kept) + "…"
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

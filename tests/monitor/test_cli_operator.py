@@ -10,9 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from monitor.cli import main
+from monitor.cli.crawl import print_summaries
+from monitor.cli.table import cut, display_width
 from storage.database import Database
 from storage.models import Portal
-from storage.store import Store
+from storage.store import RunSummary, Store
 from tests.alerts.conftest import add_document, add_event, add_portal, smtp, wecom  # noqa: F401 — fixtures
 
 
@@ -130,3 +132,29 @@ def test_notify_says_what_it_skipped_and_why(alerts_config, capsys, wecom) -> No
             "then: eduwatch alerts retry --dead") in lines
     assert any(line.startswith("  2 skipped: digest not due yet: it goes out once its crawl run is monitored")
                for line in lines), out
+
+
+LONG_REASON = ("3 list page(s) could not be read: http://www.huilai.gov.cn/gkmlpt/api/all/5?page=2&sid=757000: "
+               "HTTP 502 Bad Gateway\n<html><head><title>502 Bad Gateway</title></head><body>" + "x" * 300)
+
+
+def test_long_reasons_are_cut_in_tables_and_whole_in_json(alerts_config, capsys) -> None:
+    config, db_url = alerts_config
+    _finished_run(config, db_url, status="failed", reason=LONG_REASON)
+    capsys.readouterr()
+    for command in ("portals", "status"):
+        code, out, _ = _run(capsys, "--config", config, command)
+        assert code == 0 and "could not be read" in out and "…" in out, command
+        assert max(display_width(line) for line in out.splitlines()) <= 160, (command, out)
+    code, out, _ = _run(capsys, "--config", config, "status", "--json")
+    assert json.loads(out)["portals"][0]["last_crawl"]["reason"] == LONG_REASON
+
+    print_summaries([RunSummary(1, "huilai", "failed", LONG_REASON, 3, 0, 0, 3)])
+    out = capsys.readouterr().out
+    assert "could not be read" in out and max(display_width(line) for line in out.splitlines()) <= 120
+
+
+def test_cut_counts_wide_characters_as_two_columns() -> None:
+    assert cut("乡村教育振兴行动方案", 20) == "乡村教育振兴行动方案"
+    assert cut("乡村教育振兴行动方案", 9) == "乡村教育…"
+    assert cut("line one\n  line two", 40) == "line one line two"
