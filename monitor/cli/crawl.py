@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Sequence
 
 import platformdirs
 from sqlalchemy import select
 
-from eduwatch.config import DEFAULT_CONFIG
+from eduwatch.config import DEFAULT_CONFIG, PortalConfig
 from monitor.cli.context import CliContext
 from monitor.cli.table import cut, print_table, show_time
 from storage.documents import DocumentQuery, get_document, list_documents
@@ -45,6 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show.set_defaults(handler=cmd_show)
 
     portals = subparsers.add_parser("portals", help="configured portals and their last crawl")
+    portals.add_argument("--json", action="store_true", help="a JSON array instead of a table")
     portals.set_defaults(handler=cmd_portals)
 
 
@@ -147,6 +148,10 @@ def cmd_portals(args: argparse.Namespace, context: CliContext) -> int:
     config = context.config
     Store(context.db).sync_portals(config.portals)
     last = _last_runs(context)
+    if args.json:
+        views = [portal_view(portal, last.get(portal.name)) for portal in config.portals]
+        print(json.dumps(views, ensure_ascii=False, indent=2))
+        return 0
     rows = []
     for portal in config.portals:
         run = last.get(portal.name)
@@ -157,6 +162,35 @@ def cmd_portals(args: argparse.Namespace, context: CliContext) -> int:
         ])
     print_table(["portal", "platform", "region", "last crawl (UTC)", "status", "reason"], rows)
     return 0
+
+
+def portal_view(portal: PortalConfig, run: CrawlRun | None) -> dict[str, Any]:
+    """A configured portal and its latest run (maybe still running), keyed like `status --json`."""
+    return {
+        "portal": portal.name,
+        "title": portal.title,
+        "platform": portal.platform,
+        "region": portal.region,
+        "base_url": portal.base_url,
+        "enabled": portal.enabled,
+        "last_crawl": None if run is None else {
+            "run": run.id,
+            "started": _utc_iso(run.started_at),
+            "finished": _utc_iso(run.finished_at),
+            "trigger": run.trigger,
+            "full": run.full,
+            "status": run.status,
+            "reason": run.reason,
+            "pages": run.pages_fetched,
+            "docs_new": run.docs_new,
+            "docs_updated": run.docs_updated,
+            "errors": run.errors,
+        },
+    }
+
+
+def _utc_iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") + "Z" if value else None  # stored naive UTC, as status --json
 
 
 def _last_runs(context: CliContext) -> dict[str, CrawlRun]:

@@ -158,3 +158,22 @@ def test_cut_counts_wide_characters_as_two_columns() -> None:
     assert cut("乡村教育振兴行动方案", 20) == "乡村教育振兴行动方案"
     assert cut("乡村教育振兴行动方案", 9) == "乡村教育…"
     assert cut("line one\n  line two", 40) == "line one line two"
+
+
+def test_portals_json(alerts_config, capsys) -> None:
+    config, db_url = alerts_config
+    code, out, _ = _run(capsys, "--config", config, "portals", "--json")
+    assert code == 0
+    assert json.loads(out) == [{
+        "portal": "huilai", "title": "惠来县人民政府", "platform": "gkmlpt", "region": "广东省揭阳市惠来县",
+        "base_url": "http://www.huilai.gov.cn", "enabled": True, "last_crawl": None,
+    }]
+    _finished_run(config, db_url, status="failed", reason=LONG_REASON)
+    capsys.readouterr()
+    code, out, _ = _run(capsys, "--config", config, "portals", "--json")
+    last = json.loads(out)[0]["last_crawl"]
+    assert last["status"] == "failed" and last["reason"] == LONG_REASON and last["pages"] == 3
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", last["started"]) and last["finished"] >= last["started"]
+    code, status_out, _ = _run(capsys, "--config", config, "status", "--json")
+    shared = json.loads(status_out)["portals"][0]["last_crawl"]
+    assert {key: last[key] for key in shared} == shared  # the same run, described alike
