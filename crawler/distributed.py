@@ -61,6 +61,7 @@ from twisted.internet import task
 from twisted.python.failure import Failure
 
 from crawler.blocking import PortalBlocked
+from crawler.heap import freeze_startup_heap
 from crawler.settings import settings_for_config
 from crawler.spiders import spider_for
 from eduwatch.config import Config, RedisConfig, load_config
@@ -742,6 +743,7 @@ def run_worker(config_path: str | None, config: Config | None = None, *, idle_ex
     connect(config.redis).ping()  # fail now, with the URL's host in the message, if Redis is away
     process = CrawlerProcess(worker_settings(config, config_path), install_root_handler=False)
     process.crawl(DistributedSpider, config=config, keys=keys, idle_exit=idle_exit)
+    freeze_startup_heap()
     process.start()
     return 0
 

@@ -22,6 +22,7 @@ from typing import Sequence
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from crawler.heap import freeze_startup_heap
 from crawler.settings import settings_for_config
 from crawler.spiders import spider_for
 from eduwatch.config import Config, ConfigError, load_config
@@ -104,6 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             lambda _, c=crawler, n=portal.name: _report(n, c),
             lambda failure, n=portal.name: _crawl_failed(n, failure, failures),
         )
+    freeze_startup_heap()
     process.start()
     summaries: list[RunSummary] = []
     for name, run_id, crawler in crawlers:
