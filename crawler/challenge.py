@@ -26,8 +26,9 @@ _INVISIBLE = re.compile(r"<(script|style|noscript|head|template)\b.*?</\1\s*>", 
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
 _SPACE = re.compile(r"\s+")
-# what 加速乐, wzws and 安全狗 leave in a page's text (the cookies and headers are checked apart)
-_GATE_TRACE = re.compile(r"__jsl_clearance|wzws_cid|wzwschallenge|safedog|网站防火墙", re.IGNORECASE)
+# what 加速乐, wzws and 安全狗 leave in a page's lower-cased text (cookies and headers checked apart);
+# plain substring tests: an IGNORECASE regex alternation took ~8x as long on a Chinese page
+_GATE_TRACES = ("__jsl_clearance", "wzws_cid", "wzwschallenge", "safedog", "网站防火墙")
 
 
 def _header(headers: Mapping[str, Any], name: str) -> str:
@@ -93,10 +94,10 @@ def _suspected_challenge(status: int, headers: Mapping[str, str], text: str, siz
         return f"瑞数 (Rivers Security) anti-bot challenge: HTTP {status} page without content, {', '.join(markers)}"
     cookies = _header(headers, "set-cookie").lower()
     server = _header(headers, "server").lower()
-    if not ("__jsluid" in cookies or "wzws_cid" in cookies or "safedog" in server or status == 521
-            or _GATE_TRACE.search(text)):
-        return None  # no gate left a trace: the usual page, not worth lower-casing whole
     lowered = text.lower()
+    if not ("__jsluid" in cookies or "wzws_cid" in cookies or "safedog" in server or status == 521
+            or any(trace in lowered for trace in _GATE_TRACES)):
+        return None  # no gate left a trace: the usual page
     if "__jsluid" in cookies or "__jsl_clearance" in text or status == 521:
         if "<script" in lowered and size <= _TINY_PAGE_BYTES:
             return f"加速乐 (Jiasule) anti-bot challenge: HTTP {status}, __jsluid cookie and a tiny JavaScript page"
