@@ -72,6 +72,7 @@ class _Coverage:
     exhausted: bool = False  # the list was walked to its last page and that page was its real end
     window: bool = False  # the list ended, but shows only a recent window of the portal's documents
     repeated: bool = False  # a page brought only entries this list had already shown this run
+    pages: int = 0  # list pages observed this run (the [crawl] max_list_pages cap counts these)
     urls: set[str] = field(default_factory=set)
 
 
@@ -112,6 +113,7 @@ class ListWalk:
         page 0 and page 1 alike) sets ``repeated``: paging on would loop.
         """
         cover = self.coverage.setdefault(list_key, _Coverage())
+        cover.pages += 1
         shown = 0
         new_here = 0
         for entry in entries:
@@ -130,6 +132,16 @@ class ListWalk:
     def repeated(self, list_key: str) -> bool:
         cover = self.coverage.get(list_key)
         return bool(cover and cover.repeated)
+
+    def pages(self, list_key: str) -> int:
+        """List pages of this list observed in this run."""
+        cover = self.coverage.get(list_key)
+        return cover.pages if cover else 0
+
+    def ended(self, list_key: str) -> bool:
+        """Did this list reach its end (its real last page, or the end of its recent window)?"""
+        cover = self.coverage.get(list_key)
+        return bool(cover and (cover.exhausted or cover.window))
 
     def listed_count(self, list_key: str) -> int:
         """Distinct entries this list has shown in this run."""

@@ -127,7 +127,7 @@ def format_status(status: dict[str, Any]) -> str:
             notes.append(f"backing off after {entry['consecutive_failures']} failures")
         if entry["blocked_reported_at"]:
             notes.append(f"blocked (reported {show_time(entry['blocked_reported_at'])})")
-        if last.get("reason") and last.get("status") != "ok":
+        if last.get("reason"):  # an ok run's reason is a note (e.g. stopped at max_list_pages)
             notes.append(cut(str(last["reason"]), 60))
         if not entry["enabled"]:
             notes.append("disabled")

@@ -140,6 +140,7 @@ class PortalSpider(scrapy.Spider):
         self.saved: Counter[str] = Counter()
         self.pages_fetched = 0
         self.list_failures = 0
+        self.capped_lists: list[str] = []  # lists still going on when [crawl] max_list_pages stopped them
         self.blocked_reason: str | None = None
         self.summary: RunSummary | None = None
         self._requested: set[str] = set()
@@ -277,7 +278,12 @@ class PortalSpider(scrapy.Spider):
             requests.append(self.detail_request(entry, verdict, (extras or {}).get(entry.url, {})))
         if listed_known and self.store is not None and self.run_id is not None:
             self.store.mark_listed(self.run_id, self.portal, listed_known)
-        return requests, bool(new_here) and (fresh or self.full)
+        page_on = bool(new_here) and (fresh or self.full)
+        if page_on and self.walk.pages(list_key) >= self.max_list_pages and list_key not in self.capped_lists:
+            # Every family stops paging here (page N < max_list_pages); unless this page turns
+            # out to be the list's last, the run's reason says the walk was cut short.
+            self.capped_lists.append(list_key)
+        return requests, page_on
 
     def list_ended(self, list_key: str, *, complete: bool = True) -> None:
         """The list was walked to its last page: every known URL of it not seen is gone from it
@@ -536,6 +542,23 @@ class PortalSpider(scrapy.Spider):
             self.record_error(failure.request.url, self._failure_reason(failure))  # type: ignore[attr-defined]
 
     def run_status(self, close_reason: str) -> tuple[str, str | None]:
+        """The run's status and reason; a list cut short by max_list_pages is noted in the
+        reason (the status stays what it is: the cap is the operator's setting, not a fault)."""
+        status, why = self._close_status(close_reason)
+        note = self.page_cap_note()
+        if note and status != "blocked":
+            why = f"{why}; {note}" if why else note
+        return status, why
+
+    def page_cap_note(self) -> str | None:
+        """``stopped at max_list_pages=50 on <list>`` for lists that went on past the cap."""
+        capped = [key for key in self.capped_lists if not self.walk.ended(key)]
+        if not capped:
+            return None
+        others = f" and {len(capped) - 1} other list(s)" if len(capped) > 1 else ""
+        return f"stopped at max_list_pages={self.max_list_pages} on {capped[0]}{others}"
+
+    def _close_status(self, close_reason: str) -> tuple[str, str | None]:
         if self.blocked_reason:
             where = getattr(self, "blocked_url", "")
             return "blocked", f"challenge page at {where}: {self.blocked_reason}"

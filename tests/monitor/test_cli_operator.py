@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from localportals import samples
 from monitor.cli import main
 from monitor.cli.crawl import print_summaries
 from monitor.cli.table import cut, display_width
@@ -16,6 +17,7 @@ from storage.database import Database
 from storage.models import Portal
 from storage.store import RunSummary, Store
 from tests.alerts.conftest import add_document, add_event, add_portal, smtp, wecom  # noqa: F401 — fixtures
+from tests.crawler.crawl_support import write_config
 
 
 @pytest.fixture
@@ -177,3 +179,14 @@ def test_portals_json(alerts_config, capsys) -> None:
     code, status_out, _ = _run(capsys, "--config", config, "status", "--json")
     shared = json.loads(status_out)["portals"][0]["last_crawl"]
     assert {key: last[key] for key in shared} == shared  # the same run, described alike
+
+
+def test_crawl_and_status_say_a_list_was_cut_at_max_list_pages(tmp_path: Path, serve_portal, sqlite_url: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    site = samples.synthetic_site("trs", 30, page_size=5, edu_every=0)  # 6 list pages
+    config = write_config(tmp_path / "capped.toml", sqlite_url, [serve_portal(site)], max_list_pages=2)
+    code, out, _ = _run(capsys, "--config", config, "crawl", "--full")
+    row = next(line for line in out.splitlines() if line.startswith(site.name))
+    assert code == 0 and " ok " in row and "stopped at max_list_pages=2 on http://" in row, out
+    code, out, _ = _run(capsys, "--config", config, "status")
+    row = next(line for line in out.splitlines() if line.startswith(site.name))
+    assert code == 0 and " ok " in row and "stopped at max_list_pages=2 on http://" in row, out
