@@ -13,8 +13,9 @@ from localportals.faults import Faults
 from localportals.model import Attachment, Doc, RequestRecord, Site
 from localportals.samples import sample_sites, synthetic_site
 from localportals.server import MultiSiteServer, PortalServer, loopback_address
+from localportals.wecom import WecomServer
 
 __all__ = [
     "Attachment", "Doc", "Faults", "MultiSiteServer", "PortalServer", "RequestRecord", "Site",
-    "loopback_address", "sample_sites", "synthetic_site",
+    "WecomServer", "loopback_address", "sample_sites", "synthetic_site",
 ]

@@ -1,4 +1,4 @@
-"""Fixtures for alerts tests: a real SMTP sink, a real fake-WeCom server, documents and events."""
+"""Fixtures for alerts tests: a real SMTP sink, the local WeCom robot imitation, documents and events."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from alerts.outbox import enqueue_alerts
 from eduwatch.config import Config, CrawlConfig, DatabaseConfig, DeliveryConfig, EmailConfig, WecomConfig
 from storage.models import CrawlRun, Document, Event, Portal, Source
-from tests.alerts.fake_wecom import FakeWecom
+from localportals.wecom import WecomServer
 from tests.alerts.smtp_sink import SmtpSink
 
 FIXTURES = Path(__file__).with_name("fixtures")
@@ -28,8 +28,8 @@ def smtp() -> Iterator[SmtpSink]:
 
 
 @pytest.fixture
-def wecom() -> Iterator[FakeWecom]:
-    server = FakeWecom(keys=set(KEYS)).start()
+def wecom() -> Iterator[WecomServer]:
+    server = WecomServer(keys=set(KEYS)).start()
     yield server
     server.stop()
 
