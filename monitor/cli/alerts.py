@@ -126,7 +126,7 @@ def cmd_alerts(args: argparse.Namespace, context: CliContext) -> int:
         print(f"WARNING: WeCom webhook of subscriber {name} is wrong: {redact(error)}", file=sys.stderr)
     rows = [
         [v["id"], v["event_id"], v["subscriber"], v["channel"], v["status"], v["attempts"],
-         show_time(v["sent_at"] or v["next_attempt_at"]), cut(v["last_error"] or "", 60), cut(v["title"], 40)]
+         show_time(v["sent_at"] or v["next_attempt_at"]), cut(v["last_error"] or "", 60), cut(v["title"], 60)]
         for v in views
     ]
     print_table(["id", "event", "subscriber", "channel", "status", "tries", "sent/next (UTC)", "last error", "title"], rows)

@@ -124,7 +124,7 @@ def cmd_documents(args: argparse.Namespace, context: CliContext) -> int:
         print(json.dumps(views, ensure_ascii=False, indent=2))
         return 0
     rows = [
-        [v["id"], _plan_mark(v), v["published_date"] or "", v["doc_no"] or "", ",".join(v["portals"]), cut(v["title"], 64)]
+        [v["id"], _plan_mark(v), v["published_date"] or "", v["doc_no"] or "", ",".join(v["portals"]), cut(v["title"], 96)]
         for v in views
     ]
     print_table(["id", "plan", "published", "文号", "portals", "title"], rows)

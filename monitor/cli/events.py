@@ -62,7 +62,7 @@ def cmd_events(args: argparse.Namespace, context: CliContext) -> int:
         return 0
     rows = [
         [v.id, show_time(v.at), v.kind + (" (revert)" if v.is_revert else ""),
-         v.document_id, "yes" if v.is_rural_plan else "", cut(v.summary, 70)]
+         v.document_id, "yes" if v.is_rural_plan else "", cut(v.summary, 140)]
         for v in views
     ]
     print_table(["id", "at (UTC)", "kind", "doc", "plan", "summary"], rows)
