@@ -8,8 +8,18 @@ One pass (:func:`deliver_pending`):
    sent once the run has been monitored or :data:`DIGEST_GRACE` has passed);
 3. sends each lane in its own thread: the SMTP server is one lane, every WeCom webhook another,
    so a rate-limited or broken webhook never holds back the others. Within a WeCom lane the
-   :class:`~alerts.ratelimit.SlidingWindowLimiter` paces messages; a lane that would have to
-   wait longer than ``max_wait`` leaves the rest for the next pass.
+   :class:`~alerts.ratelimit.SlidingWindowLimiter` decides what may go now.
+
+A pass does not sit out a webhook's window: the daemon's other work (and its next pass)
+waits for the pass to return. Messages whose webhook has used up its 20 per minute stay
+``pending`` with ``next_attempt_at`` set to when the window lets them go
+(:func:`alerts.outbox.defer`, not an attempt); the report counts them as ``waiting`` with the
+earliest ``next_at``, and a later pass sends them. Only a window that opens within
+``max_wait`` (2 s) is waited for, and a pass also takes alerts due within that time: the
+daemon's passes come a fixed interval apart, and the window of a burst sent by one pass opens
+a fraction of a second after the pass one interval later starts; without the slack that pass
+would leave the whole batch to the one after. The window itself survives restarts: a fresh
+process seeds it from the ``sent_at`` of the webhook's recent alerts.
 
 Every message goes claim (committed) -> network -> mark (committed). The test hook
 ``EDUWATCH_TEST_CRASH_AFTER_SEND=N`` kills the process (``os._exit``) right after the N-th
@@ -25,6 +35,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import Enum
 
 import httpx
 from sqlalchemy import select
@@ -70,6 +81,8 @@ class DeliveryReport:
     dead: int = 0
     skipped: int = 0
     unknown: int = 0  # claims found expired this pass (parked dead, counted in ``dead`` too)
+    waiting: int = 0  # pending but not due yet: their webhook's window is full (not in ``skipped``)
+    next_at: datetime | None = None  # when the first of the ``waiting`` ones is due (UTC)
     messages: list[str] = field(default_factory=list)
 
     def add(self, other: DeliveryReport) -> None:
@@ -139,17 +152,22 @@ def deliver_pending(
     dry_run: bool = False,
     limit: int | None = None,
     limiter: SlidingWindowLimiter | None = None,
-    max_wait: float = 30.0,
+    max_wait: float = 2.0,
 ) -> DeliveryReport:
-    """Send every due alert once; see the module docstring. ``limit`` caps alerts per pass."""
+    """Send every due alert once; see the module docstring. ``limit`` caps alerts per pass.
+
+    ``max_wait``: seconds a WeCom lane may wait for its window to open; alerts due within as
+    long are taken too (see the module docstring).
+    """
     now = now or utcnow()
+    horizon = now + timedelta(seconds=max_wait)
     limiter = limiter or shared_limiter(config.wecom.rate_per_minute)
     report = DeliveryReport()
     with db.transaction() as session:
         if not dry_run:
             report.unknown = outbox.resolve_stale_claims(session, now)
             report.dead += report.unknown
-        messages, skipped = _load(session, now, limit)
+        messages, skipped = _load(session, now, horizon, limit)
         report.skipped += skipped
         if not dry_run:
             _seed_limiter(session, limiter, messages, now)
@@ -161,28 +179,31 @@ def deliver_pending(
     for message in messages:
         lanes.setdefault("email" if message.channel == "email" else f"wecom:{message.address}", []).append(message)
     state = _Pass(db, config, now, limiter, max_wait)
-    if not lanes:
-        return report
-    with ThreadPoolExecutor(max_workers=min(8, len(lanes)), thread_name_prefix="eduwatch-deliver") as pool:
-        futures = [
-            pool.submit(_email_lane if name == "email" else _wecom_lane, state, lane) for name, lane in lanes.items()
-        ]
-        for future in futures:
-            report.add(future.result())
-    log.info(
-        "delivery: %d sent, %d failed, %d dead, %d skipped", report.sent, report.failed, report.dead, report.skipped
-    )
+    if lanes:
+        with ThreadPoolExecutor(max_workers=min(8, len(lanes)), thread_name_prefix="eduwatch-deliver") as pool:
+            futures = [
+                pool.submit(_email_lane if name == "email" else _wecom_lane, state, lane) for name, lane in lanes.items()
+            ]
+            for future in futures:
+                report.add(future.result())
+    with db.transaction() as session:  # deferred by this pass or an earlier one: a later pass sends them
+        report.waiting, report.next_at = outbox.waiting(session, horizon)
+    if lanes:
+        log.info(
+            "delivery: %d sent, %d failed, %d dead, %d skipped, %d waiting for the rate limit",
+            report.sent, report.failed, report.dead, report.skipped, report.waiting,
+        )
     return report
 
 
 # --- loading ---------------------------------------------------------------------------------
 
 
-def _load(session: Session, now: datetime, limit: int | None) -> tuple[list[Outgoing], int]:
+def _load(session: Session, now: datetime, due_by: datetime, limit: int | None) -> tuple[list[Outgoing], int]:
     query = (
         select(Alert)
         .join(Subscriber, Alert.subscriber_id == Subscriber.id)
-        .where(Alert.status.in_(outbox.RETRYABLE), Alert.next_attempt_at <= now, Subscriber.active.is_(True))
+        .where(Alert.status.in_(outbox.RETRYABLE), Alert.next_attempt_at <= due_by, Subscriber.active.is_(True))
         .order_by(Alert.id)
     )
     alerts = session.scalars(query).all()
@@ -366,35 +387,83 @@ def _email_lane(state: _Pass, lane: list[Outgoing]) -> DeliveryReport:
     return report
 
 
+class _Step(Enum):
+    """What a WeCom lane does after one message."""
+
+    NEXT = "next"  # go on with the lane's next message
+    STOP = "stop"  # the webhook failed: the rest waits for the next pass as it is
+    FULL = "full"  # the window is used up before this message: it and the rest wait
+    FULL_AFTER = "full after"  # used up mid-message: this one was released, the rest wait
+
+
 def _wecom_lane(state: _Pass, lane: list[Outgoing]) -> DeliveryReport:
     report = DeliveryReport()
     timeout = state.config.wecom.timeout
     with httpx.Client(timeout=timeout, trust_env=False) as client:
         for index, message in enumerate(lane):
-            go_on = _send_wecom(state, client, message, report)
-            if not go_on:
+            step = _send_wecom(state, client, message, report)
+            if step is _Step.NEXT:
+                continue
+            if step is _Step.STOP:
                 report.skipped += sum(m.size for m in lane[index + 1 :])
-                break
+            else:
+                rest = lane[index:] if step is _Step.FULL else lane[index + 1 :]
+                _defer(state, webhook_key(message.address), rest, report, queued=int(step is _Step.FULL_AFTER))
+            break
     return report
 
 
-def _send_wecom(state: _Pass, client: httpx.Client, message: Outgoing, report: DeliveryReport) -> bool:
-    """Send one (maybe multi-part) message; False when the lane should stop for this pass."""
+def _defer(state: _Pass, key: str, messages: list[Outgoing], report: DeliveryReport, queued: int = 0) -> None:
+    """Leave ``messages`` pending until the window lets each start (``queued`` parts go first).
+
+    A message is due when its parts would fit if every part before it went as soon as
+    allowed; a pass that finds the window still full (WeCom refused, parts packed smaller,
+    a released message longer than ``queued`` says) just defers it again.
+    """
+    position = queued
+    with state.db.transaction() as session:
+        for message in messages:
+            parts = _parts(message)  # it starts when all of them fit (see _send_wecom)
+            at = state.now() + timedelta(seconds=state.limiter.delay(key, position + min(parts, state.limiter.rate)))
+            position += parts
+            left = sum(outbox.defer(session, alert_id, attempts, at) for alert_id, attempts in message.alerts)
+            report.skipped += message.size - left  # another deliverer changed them meanwhile
+
+
+def _parts(message: Outgoing) -> int:
+    """How many posts the rest of ``message`` takes at the documented limit."""
+    all_pieces = pieces(render_wecom(message.notices))
+    return len(pack(all_pieces[min(message.progress, len(all_pieces) - 1) :], MARKDOWN_LIMIT))
+
+
+def _release(state: _Pass, key: str, claims: list[outbox.Claim], progress: int, parts: int) -> None:
+    """The window ran out between parts: hand the message back with its progress."""
+    at = state.now() + timedelta(seconds=state.limiter.delay(key, min(parts, state.limiter.rate)))
+    with state.db.transaction() as session:
+        for claim in claims:
+            outbox.release(session, claim, progress, at)
+
+
+def _send_wecom(state: _Pass, client: httpx.Client, message: Outgoing, report: DeliveryReport) -> _Step:
+    """Send one (maybe multi-part) message, each part only when the window has room for it."""
     key = webhook_key(message.address)
     limiter = state.limiter
-    if limiter.delay(key) > state.max_wait:
-        report.skipped += message.size
-        return False
     all_pieces = pieces(render_wecom(message.notices))
     progress = min(message.progress, len(all_pieces) - 1)
     limit = MARKDOWN_LIMIT
     groups = pack(all_pieces[progress:], limit)
-    lease = len(groups) * (state.config.wecom.timeout + limiter.window) + 120
+    # Start only when every part fits in the window (a part-sent message would wait half-told).
+    wait = limiter.delay(key, min(len(groups), limiter.rate))
+    if wait > state.max_wait:
+        return _Step.FULL
+    if wait > 0:
+        time.sleep(wait)  # the window opens within moments (see module docstring)
+    lease = len(groups) * state.config.wecom.timeout + 120
     size = message.size
     claims = _claim(state, message, lease)
     if not claims:
         report.skipped += size  # another deliverer took it
-        return True
+        return _Step.NEXT
     if message.size < size:
         all_pieces = pieces(render_wecom(message.notices))
         progress = min(message.progress, len(all_pieces) - 1)
@@ -404,13 +473,16 @@ def _send_wecom(state: _Pass, client: httpx.Client, message: Outgoing, report: D
         parts = format_parts(groups, continued=resumed)
         for group, part in zip(groups, parts):
             wait = limiter.delay(key)
+            if wait > state.max_wait:  # more parts than the window holds, or packed smaller after 40058
+                _release(state, key, claims, progress, len(pack(all_pieces[progress:], limit)))
+                return _Step.FULL_AFTER
             if wait > 0:
                 time.sleep(wait)
             try:
                 answer = post_markdown(client, message.address, part)
             except WecomTransportError as exc:
                 _mark_failed(state, claims, f"WeCom: {exc}", report, progress=progress)
-                return False
+                return _Step.STOP
             limiter.record(key)
             if answer.errcode == OK:
                 progress += len(group)
@@ -425,23 +497,23 @@ def _send_wecom(state: _Pass, client: httpx.Client, message: Outgoing, report: D
                 limit = max(MIN_LIMIT, limit // 2)  # pack the rest smaller and go on
                 resumed = resumed or progress > 0
                 break
-            if answer.errcode == TOO_FREQUENT:
+            if answer.errcode == TOO_FREQUENT:  # WeCom counts stricter than we do: trust it
                 limiter.block(key)
                 _mark_failed(state, claims, error, report, retry_after=limiter.window, progress=progress)
-                return False
+                return _Step.FULL_AFTER
             if answer.errcode == BUSY:
                 _mark_failed(state, claims, error, report, progress=progress)
-                return False
+                return _Step.STOP
             if answer.errcode == BAD_WEBHOOK:
                 _reject_webhook(state, message, error)
                 _mark_failed(state, claims, f"{error} (webhook rejected; fix it, then: eduwatch alerts retry)", report,
                              permanent=True, progress=progress)
-                return False
+                return _Step.STOP
             _mark_failed(state, claims, error, report, permanent=True, progress=progress)
-            return True
+            return _Step.NEXT
         else:
             report.sent += _mark_sent(state, claims, progress)
-            return True
+            return _Step.NEXT
 
 
 def _reject_webhook(state: _Pass, message: Outgoing, error: str) -> None:

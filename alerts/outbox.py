@@ -8,10 +8,12 @@ is unique in the database, so enqueuing twice cannot double an alert.
 Life of an alert::
 
     pending --claim--> sending --accepted--> sent
-       ^                  |--transient error--> failed --(backoff due)--> claim again
-       |                  |--permanent error / max_attempts--> dead
-       |                  '--process died, lease expired--> dead ("outcome unknown")
-       '-------------- eduwatch alerts retry -------------------------'
+     ^  ^  |              |--transient error--> failed --(backoff due)--> claim again
+     |  |  |              |--permanent error / max_attempts--> dead
+     |  |  |              |--process died, lease expired--> dead ("outcome unknown")
+     |  '--|--------------'--rate limit used up mid-message: release (progress kept)
+     |     '--defer: the webhook's rate limit is used up (no attempt; next_attempt_at moves on)
+     '-------------- eduwatch alerts retry -------------------------'
 
 Claiming commits ``status='sending'`` and ``attempts+1`` *before* any network call. The new
 ``attempts`` value is the attempt token: marking (sent/failed/dead) is a conditional UPDATE
@@ -157,6 +159,35 @@ def mark_sent(session: Session, claim_: Claim, sent_at: datetime) -> bool:
     return result.rowcount == 1
 
 
+def defer(session: Session, alert_id: int, attempts: int, until: datetime) -> bool:
+    """Leave an unclaimed alert ``pending`` until ``until`` (its webhook's rate limit is used up).
+
+    Not an attempt: nothing was sent, so ``attempts`` and ``last_error`` stay as they are. The
+    same precondition as :func:`claim`, so a deliverer that loaded a stale row changes nothing.
+    """
+    result = session.execute(
+        update(Alert)
+        .where(Alert.id == alert_id, Alert.status.in_(RETRYABLE), Alert.attempts == attempts)
+        .values(next_attempt_at=until)
+    )
+    return result.rowcount == 1
+
+
+def release(session: Session, claim_: Claim, progress: int, until: datetime) -> bool:
+    """Hand a claimed, partly sent message back as ``pending`` from ``until`` (rate limit mid-message).
+
+    ``progress`` records the parts already accepted, so the next claim goes on after them.
+    The attempt stays counted: ``attempts`` is the claim token and must never go back, or a
+    deliverer holding a row loaded before this claim could claim it again and resend parts.
+    """
+    result = session.execute(
+        update(Alert)
+        .where(Alert.id == claim_.alert_id, Alert.status == "sending", Alert.attempts == claim_.token)
+        .values(status="pending", progress=progress, next_attempt_at=until)
+    )
+    return result.rowcount == 1
+
+
 def backoff(attempts: int, delivery: DeliveryConfig) -> float:
     """Seconds before attempt ``attempts + 1``: base, 2x base, 4x base … capped."""
     return min(delivery.backoff_max, delivery.backoff_base * 2 ** max(0, attempts - 1))
@@ -231,6 +262,18 @@ def counts(session: Session) -> dict[str, int]:
     """Alerts per status, for ``eduwatch status``."""
     rows = session.execute(select(Alert.status, func.count()).group_by(Alert.status)).all()
     return {status: n for status, n in rows}
+
+
+def waiting(session: Session, now: datetime) -> tuple[int, datetime | None]:
+    """Pending alerts not due at ``now`` (a pass's start) and the first one's time: deferred ones.
+
+    (New alerts are due when written and ``retry`` makes them due at once, so a ``pending``
+    alert in the future is one the deliverer deferred; backed-off ones are ``failed``.)
+    """
+    count, first = session.execute(
+        select(func.count(), func.min(Alert.next_attempt_at)).where(Alert.status == "pending", Alert.next_attempt_at > now)
+    ).one()
+    return count, first
 
 
 def webhook_problems(session: Session) -> list[tuple[str, str]]:

@@ -9,6 +9,9 @@ treats the window as full).
 
 Times are recorded when WeCom *answered*, not when the request left, so the server's view of
 the window (it sees the request slightly earlier) is never tighter than ours.
+
+The limiter only says how long; it never sleeps. The deliverer turns a wait into a later
+``next_attempt_at`` (see :mod:`alerts.delivery`).
 """
 
 from __future__ import annotations
@@ -43,15 +46,24 @@ class SlidingWindowLimiter:
             times = sorted(now - age for age in ages if 0 <= age < self.window)
             self._sent[key] = deque(times[-self.rate :])
 
-    def delay(self, key: str) -> float:
-        """Seconds to wait before the next message to ``key`` may go (0: now)."""
+    def delay(self, key: str, count: int = 1) -> float:
+        """Seconds until the ``count``-th next message to ``key`` may go (0: now).
+
+        Assumes each of those messages goes as soon as it may: the n-th can go once the
+        message ``rate`` places before it has left the window. For ``count <= rate`` this is
+        also how long until ``count`` messages may go at once (a multi-part message).
+        """
+        count = max(count, 1)
+        rounds, nth = divmod(count - 1, self.rate)  # whole windows to wait, then the nth+1 slot
         now = self.clock()
         with self._lock:
             sent = self._sent.setdefault(key, deque())
             while sent and sent[0] <= now - self.window:
                 sent.popleft()
-            wait = 0.0 if len(sent) < self.rate else sent[0] + self.window - now
-            return max(wait, self._blocked_until.get(key, 0.0) - now, 0.0)
+            excess = len(sent) + nth + 1 - self.rate
+            wait = 0.0 if excess <= 0 else sent[excess - 1] + self.window - now
+            wait = max(wait, self._blocked_until.get(key, 0.0) - now, 0.0)
+            return wait + rounds * self.window
 
     def record(self, key: str) -> None:
         with self._lock:

@@ -169,6 +169,10 @@ def cmd_notify(args: argparse.Namespace, context: CliContext) -> int:
         with context.db.sessions() as session:
             for reason, count in skip_reasons(session, started, report.skipped, args.limit).most_common():
                 print(f"  {count} skipped: {reason}")
+    if report.waiting and report.next_at is not None:
+        # Not a failure and not worth blocking the shell for: the robot allows 20 a minute.
+        print(f"{report.waiting} waiting for the WeCom rate limit, next at {report.next_at:%H:%M:%S} UTC "
+              "(the daemon sends them; or run eduwatch notify again then)")
     if report.unknown:
         print(f"{report.unknown} alert(s) had an unknown outcome after a crash: see eduwatch alerts --status dead")
     return 1 if report.failed or report.dead else 0

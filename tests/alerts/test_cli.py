@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -12,14 +13,17 @@ from storage.database import Database
 from tests.alerts.conftest import add_document, add_event, add_portal
 
 
-@pytest.fixture
-def setup(tmp_path: Path, smtp, wecom):
+def _write_config(tmp_path: Path, tables: str) -> tuple[str, str]:
+    """An eduwatch.toml on a fresh SQLite database, plus ``tables``; (config path, database URL)."""
     db_url = f"sqlite:///{tmp_path / 'cli.db'}"
     config = tmp_path / "eduwatch.toml"
-    config.write_text(
-        f"""
-[database]
-url = "{db_url}"
+    config.write_text(f'[database]\nurl = "{db_url}"\n{tables}', encoding="utf-8")
+    return str(config), db_url
+
+
+@pytest.fixture
+def setup(tmp_path: Path, smtp, wecom):
+    return _write_config(tmp_path, f"""
 [alerts.email]
 host = "127.0.0.1"
 port = {smtp.port}
@@ -29,10 +33,7 @@ name = "team"
 email = "team@example.org"
 wecom_webhook = "{wecom.url('alpha-key-0001')}"
 regions = ["广东省"]
-""",
-        encoding="utf-8",
-    )
-    return str(config), db_url
+""")
 
 
 def _run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -128,4 +129,27 @@ def test_retry_by_id(setup, capsys, wecom):
     code, out, _ = _run(capsys, "--config", config, "alerts", "retry", str(failed[0]["id"]))
     assert code == 0 and out.startswith("1 alert(s)")
     assert _run(capsys, "--config", config, "notify")[0] == 0
+    assert len(wecom.accepted) == 1
+
+
+def test_notify_says_what_waits_for_the_rate_limit(tmp_path: Path, capsys, wecom):
+    config, db_url = _write_config(tmp_path, f"""
+[alerts.wecom]
+rate_per_minute = 1
+[[subscribers]]
+name = "group"
+wecom_webhook = "{wecom.url('gamma-key-0003')}"
+""")
+    _run(capsys, "--config", config, "subscribers", "list")
+    db = Database(db_url)
+    with db.transaction() as session:
+        portal = add_portal(session)
+        for title in ("乡村教育振兴行动方案", "乡村学校建设方案"):
+            add_event(session, add_document(session, portal, title), portal)
+    db.dispose()
+    waits = re.compile(r"^1 waiting for the WeCom rate limit, next at \d\d:\d\d:\d\d UTC", re.MULTILINE)
+    code, out, _ = _run(capsys, "--config", config, "notify")
+    assert code == 0 and out.startswith("sent 1,") and waits.search(out)
+    code, out, _ = _run(capsys, "--config", config, "notify")  # again, within the minute
+    assert code == 0 and out.startswith("sent 0,") and waits.search(out)
     assert len(wecom.accepted) == 1

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from alerts.delivery import deliver_pending
+from alerts.delivery import DeliveryReport, deliver_pending
 from alerts.ratelimit import SlidingWindowLimiter
 from alerts.subscribers import SubscriberSpec, add_subscriber
 from alerts.wecom import split_markdown, utf8_len
@@ -32,8 +33,24 @@ def _alerts(db) -> list[Alert]:
         return list(session.scalars(select(Alert).order_by(Alert.id)))
 
 
-def _fresh_limiter(window: float = 60.0) -> SlidingWindowLimiter:
-    return SlidingWindowLimiter(20, window)
+def _fresh_limiter(window: float = 60.0, rate: int = 20) -> SlidingWindowLimiter:
+    return SlidingWindowLimiter(rate, window)
+
+
+def _sleep_until(at: datetime) -> None:
+    time.sleep(max(0.0, (at - utcnow()).total_seconds()) + 0.02)  # the limiter's clock is not utcnow's
+
+
+def _passes_until_done(db, config, limiter, *, most: int = 20) -> list[DeliveryReport]:
+    """What the daemon does: pass after pass, here each one when the first waiting alert is due.
+
+    ``max_wait=0``: with a window of a second, the default slack would let one pass do it all.
+    """
+    reports = [deliver_pending(db, config, limiter=limiter, max_wait=0)]
+    while reports[-1].waiting and len(reports) < most:
+        _sleep_until(reports[-1].next_at)
+        reports.append(deliver_pending(db, config, limiter=limiter, max_wait=0))
+    return reports
 
 
 def test_long_plan_arrives_in_parts_that_each_fit(db, wecom):
@@ -67,25 +84,82 @@ def test_content_too_long_is_split_smaller_and_retried(db, wecom):
 def test_burst_of_50_never_exceeds_the_rate(db, wecom):
     wecom.window = 1.0  # the real server rule (20 per window), with a 1 s window to keep the test short
     _setup(db, wecom, {"group": "alpha-key-0001"}, plans=50)
-    config = make_config(db.url)
-    limiter = SlidingWindowLimiter(20, window=1.0)
-    report = deliver_pending(db, config, limiter=limiter, max_wait=5)
-    assert report.sent == 50
+    before = utcnow()
+    reports = _passes_until_done(db, make_config(db.url), SlidingWindowLimiter(20, window=1.0))
+    # the first pass sends a window's worth and leaves the rest pending for later passes
+    first = reports[0]
+    assert (first.sent, first.waiting, first.failed, first.skipped) == (20, 30, 0, 0)
+    assert before < first.next_at <= utcnow() + timedelta(seconds=1)
+    assert sum(r.sent for r in reports) == 50 and reports[-1].waiting == 0
     assert len(wecom.accepted) == 50
     assert wecom.max_in_window("alpha-key-0001") <= 20
-    assert 45009 not in [code for _, code in wecom.answers]
-    assert {a.status for a in _alerts(db)} == {"sent"}
+    assert wecom.refused() == 0
+    # waiting for the window is not an attempt: every alert went out on its first
+    assert {(a.status, a.attempts) for a in _alerts(db)} == {("sent", 1)}
 
 
 def test_rate_limited_webhook_does_not_hold_back_others(db, wecom):
     _setup(db, wecom, {"a": "alpha-key-0001", "b": "beta-key-0002"}, plans=25)
     limiter = _fresh_limiter(60.0)
-    report = deliver_pending(db, make_config(db.url), limiter=limiter, max_wait=0)
-    # each webhook gets its 20 in this minute; the other 5 each wait for the next pass
-    by_key = {k: sum(1 for r in wecom.accepted if r.key == k) for k in ("alpha-key-0001", "beta-key-0002")}
+    report = deliver_pending(db, make_config(db.url), limiter=limiter)
+    # each webhook gets its 20 in this minute; the other 5 each wait, pending, for a later pass
+    by_key = {k: len(wecom.accepted_by(k)) for k in ("alpha-key-0001", "beta-key-0002")}
     assert by_key == {"alpha-key-0001": 20, "beta-key-0002": 20}
-    assert (report.sent, report.skipped) == (40, 10)
-    assert 45009 not in [code for _, code in wecom.answers]
+    assert (report.sent, report.waiting, report.skipped) == (40, 10, 0)
+    assert wecom.refused() == 0
+    waiting = [a for a in _alerts(db) if a.status != "sent"]
+    assert len(waiting) == 10 and {(a.status, a.attempts, a.last_error) for a in waiting} == {("pending", 0, None)}
+    # due when the window has room again: about a minute after the first sends, not before
+    assert all(utcnow() + timedelta(seconds=50) < a.next_attempt_at < utcnow() + timedelta(seconds=61) for a in waiting)
+    assert report.next_at == min(a.next_attempt_at for a in waiting)
+    # a pass before then sends nothing to them, still counts them as waiting and leaves them as they are
+    again = deliver_pending(db, make_config(db.url), limiter=limiter)
+    assert (again.sent, again.waiting, again.next_at) == (0, 10, report.next_at) and len(wecom.accepted) == 40
+    assert [a.next_attempt_at for a in _alerts(db) if a.status != "sent"] == [a.next_attempt_at for a in waiting]
+
+
+def test_a_window_about_to_open_is_waited_for(db, wecom):
+    """The daemon's next pass starts a whole interval after the last: a moment too early."""
+    wecom.window = 1.0
+    _setup(db, wecom, {"group": "alpha-key-0001"}, plans=25)
+    config, limiter = make_config(db.url), _fresh_limiter(1.0)
+    first = deliver_pending(db, config, limiter=limiter, max_wait=0)
+    assert (first.sent, first.waiting) == (20, 5) and first.next_at > utcnow()
+    soon = deliver_pending(db, config, limiter=limiter, max_wait=2.0)  # due within 1 s: taken, sent
+    assert (soon.sent, soon.waiting) == (5, 0)
+    assert wecom.max_in_window("alpha-key-0001") <= 20 and wecom.refused() == 0
+
+
+def test_a_message_is_not_started_without_room_for_all_its_parts(db, wecom):
+    body = "\n".join("城乡教育共同体建设，乡村教师队伍建设。" * 4 for _ in range(40))
+    _setup(db, wecom, {"group": "alpha-key-0001"}, body=body)
+    parts = len(split_markdown(_render_only(db)))
+    assert parts >= 3
+    limiter = _fresh_limiter(60.0)
+    for _ in range(20 - parts + 1):
+        limiter.record("alpha-key-0001")  # one slot too few left in this window
+    report = deliver_pending(db, make_config(db.url), limiter=limiter)
+    assert (report.sent, report.waiting) == (0, 1) and wecom.answers == []
+    assert {(a.status, a.attempts, a.progress) for a in _alerts(db)} == {("pending", 0, 0)}
+
+
+def test_more_parts_than_a_window_holds_go_on_in_later_passes(db, wecom):
+    wecom.rate, wecom.window = 2, 1.0
+    body = "\n".join("城乡教育共同体建设，乡村教师队伍建设。" * 4 for _ in range(40))
+    _setup(db, wecom, {"group": "alpha-key-0001"}, body=body)
+    total = len(split_markdown(_render_only(db)))
+    assert total >= 3
+    reports = _passes_until_done(db, make_config(db.url), _fresh_limiter(1.0, rate=2))
+    first = reports[0]
+    assert (first.sent, first.waiting) == (0, 1) and len(reports) >= 2
+    assert sum(r.sent for r in reports) == 1 and wecom.refused() == 0
+    assert wecom.max_in_window("alpha-key-0001") <= 2
+    contents = [r.content for r in wecom.accepted]
+    assert contents[2].startswith("(续) ")  # the second pass resumes after the two accepted parts
+    lines = [line for c in contents for line in MARK.sub("", c).removeprefix("(续) ").split("\n") if line.startswith("城乡")]
+    assert len(lines) == 40  # every body line exactly once
+    [alert] = _alerts(db)
+    assert alert.status == "sent" and alert.attempts == len(reports)  # each resumed pass is an attempt
 
 
 def test_45009_from_the_server_backs_off(db, wecom):
@@ -98,6 +172,10 @@ def test_45009_from_the_server_backs_off(db, wecom):
     failed = [a for a in _alerts(db) if a.status == "failed"]
     assert all("45009" in a.last_error for a in failed)
     assert all(a.next_attempt_at > utcnow() + timedelta(seconds=30) for a in failed)
+    # the webhook's last alert is not tried into the refusal: it waits as long, unattempted
+    waiting = [a for a in _alerts(db) if a.status == "pending"]
+    assert report.waiting == len(waiting) == 2 and {a.attempts for a in waiting} == {0}
+    assert all(a.next_attempt_at > utcnow() + timedelta(seconds=30) for a in waiting)
 
 
 def test_busy_is_retried_and_delivered_once(db, wecom):
@@ -159,11 +237,14 @@ def test_a_restarted_process_does_not_burst(db, wecom):
     """A new process (fresh limiter) learns the last minute's sends from the database."""
     _setup(db, wecom, {"group": "alpha-key-0001"}, plans=25)
     config = make_config(db.url)
-    first = deliver_pending(db, config, limiter=_fresh_limiter(60.0), max_wait=0)
-    assert first.sent == 20
-    restarted = deliver_pending(db, config, limiter=_fresh_limiter(60.0), max_wait=0)
-    assert restarted.sent == 0 and restarted.skipped == 5
-    assert len(wecom.accepted) == 20 and 45009 not in [code for _, code in wecom.answers]
+    first = deliver_pending(db, config, limiter=_fresh_limiter(60.0))
+    assert (first.sent, first.waiting) == (20, 5)
+    with db.transaction() as session:  # what a later pass of a restarted process loads: due again
+        for alert in session.scalars(select(Alert).where(Alert.status == "pending")):
+            alert.next_attempt_at = utcnow()
+    restarted = deliver_pending(db, config, limiter=_fresh_limiter(60.0))
+    assert (restarted.sent, restarted.waiting) == (0, 5)
+    assert len(wecom.accepted) == 20 and wecom.refused() == 0
 
 
 def test_limiter_window_slides():
@@ -174,6 +255,9 @@ def test_limiter_window_slides():
     limiter.record("k")
     assert limiter.delay("k") == 30.0  # the first send leaves the window at 160
     assert limiter.delay("other") == 0.0
+    assert limiter.delay("k", 2) == 60.0  # room for two at once when the second has left
+    assert limiter.delay("k", 3) == 90.0  # the third next one waits for the first next one to leave
+    assert limiter.delay("other", 2) == 0.0 and limiter.delay("other", 3) == 60.0
     now[0] = 160.0
     assert limiter.delay("k") == 0.0
     limiter.block("k", 10)
