@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from lxml import etree
-from lxml.cssselect import CSSSelector
 
 from crawler.extract import HtmlTree, parse_html
 
@@ -30,38 +29,12 @@ LABELS: dict[str, tuple[str, ...]] = {
     "keywords": ("主题词", "关键词"),
     "validity": ("有效性",),  # 有效性
 }
-# containers that hold the document body, whose text must not be read as labels
-BODY_CONTAINERS = (".article-content", "#zoom", ".TRS_Editor", ".trs_editor_view", ".TRS_UEDITOR", "#UCAP-CONTENT", ".pages_content")
+# containers that hold the document body, whose text must not be read as labels: an element
+# with one of these ids or classes (the CSS selectors #zoom, .article-content, … of the CMS families)
+BODY_CONTAINER_IDS = frozenset({"zoom", "UCAP-CONTENT"})
+BODY_CONTAINER_CLASSES = frozenset({"article-content", "TRS_Editor", "trs_editor_view", "TRS_UEDITOR", "pages_content"})
 HANWEB_BEGIN = "<$[信息内容]>begin"
 HANWEB_END = "<$[信息内容]>end"
-
-# compiled once into ONE XPath: root.cssselect() translated all seven selectors on every page and
-# walked the tree once per selector. libxml2's exact class test (normalize-space/concat) is
-# costly, so it runs only on elements that pass a cheap necessary test (has @id/@class, the id
-# or class substring): half the time of the exact test on every element.
-_ANY_ELEMENT = "descendant-or-self::*"
-_SIMPLE_SELECTOR = re.compile(r"^[#.][\w-]+$")
-
-
-def _container_test(selector: str) -> str:
-    """The exact XPath test cssselect gives ``selector`` (one ``#id`` or ``.class``)."""
-    if not _SIMPLE_SELECTOR.match(selector):
-        raise ValueError(f"body container selector {selector!r} must be one #id or .class")
-    path = CSSSelector(selector, translator="html").path
-    return f"({path[len(_ANY_ELEMENT) + 1:-1]})"
-
-
-def _container_prefilter(selector: str) -> str:
-    """A cheap test every element matching ``selector`` passes."""
-    name = selector[1:]
-    return f"@id = '{name}'" if selector.startswith("#") else f"contains(@class, '{name}')"
-
-
-_BODY_CONTAINER_XPATH = etree.XPath(
-    f"{_ANY_ELEMENT}[@id or @class]"
-    f"[{' or '.join(map(_container_prefilter, BODY_CONTAINERS))}]"
-    f"[{' or '.join(map(_container_test, BODY_CONTAINERS))}]"
-)
 
 _PAD = r"[\s\u3000]*"
 _LABEL_FIELD = {label: name for name, labels in LABELS.items() for label in labels}
@@ -82,6 +55,7 @@ _BLOCK_TAGS = {
     "h6", "br", "hr", "blockquote", "pre", "center", "caption", "figure", "figcaption", "address",
     "fieldset", "legend", "form",
 }
+_BLOCK_OR_CELL_TAGS = _BLOCK_TAGS | _CELL_TAGS
 _SKIP_TAGS = {"script", "style", "noscript", "head", "select", "option", "textarea", "template", "iframe", "button"}
 
 
@@ -117,8 +91,12 @@ def _has_hanweb_markers(root: HtmlTree) -> bool:
     return any(HANWEB_BEGIN in (c.text or "") for c in root.iter(etree.Comment))
 
 
-def _body_elements(root: HtmlTree) -> set[etree._Element]:
-    return set(_BODY_CONTAINER_XPATH(root))
+def _is_body_container(element: etree._Element) -> bool:
+    ident = element.get("id")
+    if ident is not None and ident in BODY_CONTAINER_IDS:
+        return True
+    classes = element.get("class")
+    return classes is not None and not BODY_CONTAINER_CLASSES.isdisjoint(classes.split())
 
 
 def _cell_is_atomic(element: etree._Element) -> bool:
@@ -137,10 +115,17 @@ def _cell_text(element: etree._Element) -> str:
 
 
 class _Tokenizer:
-    """Flattens a tree into label/value candidates, skipping the body and script."""
+    """Flattens a tree into label/value candidates, skipping the body and script.
 
-    def __init__(self, skip: set[etree._Element], hanweb: bool) -> None:
-        self.skip = skip
+    ``walk`` runs once per element of every detail page, the crawler's hottest Python code: the
+    body-container test is two attribute reads done only on elements that carry attributes
+    (an XPath over the whole tree for them cost as much as the rest of the walk), and the
+    common case — an inline or block element with text — is inlined rather than split into
+    helper calls.
+    """
+
+    def __init__(self, hanweb: bool) -> None:
+        self.skip_containers = not hanweb  # Hanweb marks its body with comments instead
         self.skipping_region = False
         self.hanweb = hanweb
         self.tokens: list[_Token] = []
@@ -159,46 +144,53 @@ class _Tokenizer:
                 self.block = block
             self.line.append(text)
 
+    def comment(self, element: etree._Element, block: etree._Element) -> None:
+        if self.hanweb and element.tag is etree.Comment:
+            if HANWEB_BEGIN in (element.text or ""):
+                self.flush()
+                self.skipping_region = True
+            elif HANWEB_END in (element.text or ""):
+                self.skipping_region = False
+        self.add(element.tail, block)
+
     def walk(self, element: etree._Element, block: etree._Element) -> None:
         tag = element.tag
-        if not isinstance(tag, str):  # comment or processing instruction
-            if self.hanweb and tag is etree.Comment:
-                if HANWEB_BEGIN in (element.text or ""):
-                    self.flush()
-                    self.skipping_region = True
-                elif HANWEB_END in (element.text or ""):
-                    self.skipping_region = False
+        if tag.__class__ is not str:  # comment or processing instruction
+            self.comment(element, block)
+            return
+        if tag in _SKIP_TAGS or (self.skip_containers and _is_body_container(element)):
             self.add(element.tail, block)
             return
-        if tag in _SKIP_TAGS or element in self.skip:
-            self.add(element.tail, block)
-            return
-        if tag in _CELL_TAGS and _cell_is_atomic(element):
+        is_block = tag in _BLOCK_OR_CELL_TAGS
+        if is_block and tag in _CELL_TAGS and _cell_is_atomic(element):
             self.flush()
             if not self.skipping_region:
                 self.tokens.append(_Token(_cell_text(element), True, element))
             self.add(element.tail, block)
             return
-        # hot path (every element of the page): flush only a non-empty line, add() inlined
-        is_block = tag in _BLOCK_TAGS or tag in _CELL_TAGS
         inner = element if is_block else block
-        if is_block and self.line:
+        line = self.line
+        if is_block and line:
             self.flush()
+            line = self.line
         text = element.text
         if text and not self.skipping_region:
-            if not self.line:
+            if not line:
                 self.block = inner
-            self.line.append(text)
+            line.append(text)
         for child in element:
             self.walk(child, inner)
         if is_block and self.line:
             self.flush()
-        self.add(element.tail, block)
+        tail = element.tail
+        if tail and not self.skipping_region:
+            if not self.line:
+                self.block = block
+            self.line.append(tail)
 
 
 def _tokens(root: HtmlTree) -> list[_Token]:
-    hanweb = _has_hanweb_markers(root)
-    tokenizer = _Tokenizer(set() if hanweb else _body_elements(root), hanweb)
+    tokenizer = _Tokenizer(_has_hanweb_markers(root))
     body = root.find("body")
     tokenizer.walk(body if body is not None else root, root)
     tokenizer.flush()
