@@ -7,11 +7,13 @@ buttons, 责任编辑 lines) is dropped, and inline markup must never lose or sp
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Sequence
 
 from cssselect import SelectorError
 from lxml import etree
+from lxml.cssselect import CSSSelector
 
 from crawler.extract import HtmlTree, parse_html
 
@@ -174,6 +176,16 @@ def _densest_block(root: HtmlTree) -> etree._Element:
     return max(scores, key=scores.__getitem__)
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled(selector: str) -> CSSSelector | None:
+    """``selector`` translated to XPath once per process (HtmlElement.cssselect did it per call,
+    more work than walking the body it finds); None for a bad selector from a portal config."""
+    try:
+        return CSSSelector(selector, translator="html")
+    except SelectorError:
+        return None
+
+
 def extract_body(html: str | HtmlTree, selectors: Sequence[str] = DEFAULT_BODY_SELECTORS) -> str:
     """Body text, one paragraph per line; "" for a page without text."""
     root = parse_html(html)
@@ -182,11 +194,10 @@ def extract_body(html: str | HtmlTree, selectors: Sequence[str] = DEFAULT_BODY_S
         if _meaningful(lines) >= MIN_BODY_CHARS:
             return "\n".join(lines)
     for selector in selectors:
-        try:
-            matches = root.cssselect(selector)
-        except SelectorError:  # a bad selector from a portal config must not lose the page
+        compiled = _compiled(selector)
+        if compiled is None:  # a bad selector from a portal config must not lose the page
             continue
-        for element in matches:
+        for element in compiled(root):
             lines = _lines(element)
             if _meaningful(lines) >= MIN_BODY_CHARS:
                 return "\n".join(lines)
