@@ -19,6 +19,9 @@ from crawler.extract import HtmlTree, parse_html
 
 ATTACHMENT_TYPES = ("pdf", "doc", "docx", "xls", "xlsx", "wps", "et", "ofd", "zip", "rar", "7z", "txt")
 _TYPE_SUFFIX = re.compile(r"\.(" + "|".join(ATTACHMENT_TYPES) + r")$", re.IGNORECASE)
+# an attachment type anywhere in a link or its title, "." possibly percent-encoded: a link without
+# one is a page (menus, breadcrumbs, related notices), skipped before the costly URL parsing
+_MAYBE_FILE = re.compile(r"(?:\.|%2e)(?:" + "|".join(ATTACHMENT_TYPES) + r")", re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s+")
 _IGNORED_SCHEMES = ("javascript:", "mailto:", "tel:", "#", "data:")
 
@@ -73,13 +76,16 @@ def find_attachments(html: str | HtmlTree, base_url: str) -> list[AttachmentLink
         href = (anchor.get("href") or "").strip()
         if not href or href.lower().startswith(_IGNORED_SCHEMES):
             continue
+        alt = (anchor.get("title") or anchor.get("alt") or "").strip()
+        marked = "nfw-cms-attachment" in (anchor.get("class") or "")
+        if not (marked or _MAYBE_FILE.search(href) or _MAYBE_FILE.search(alt)):
+            continue
         url = urldefrag(urljoin(base_url, href))[0]
         if url in found:
             continue
         text = _WHITESPACE.sub(" ", anchor.text_content()).strip()
-        alt = (anchor.get("title") or anchor.get("alt") or "").strip()
         kind, file_name = _link_type(url, alt)
-        if kind is None and "nfw-cms-attachment" in (anchor.get("class") or ""):
+        if kind is None and marked:
             kind = _type_of(text) or "bin"
         if kind is None:
             continue

@@ -117,6 +117,18 @@ def test_every_known_type(kind):
     assert [link.type for link in links] == [kind]
 
 
+def test_percent_encoded_file_names_and_type_only_in_the_title():
+    html = (
+        '<a href="/module/download/downfile.jsp?classid=0&filename=%E5%AE%9E%E6%96%BD%E6%96%B9%E6%A1%88%2Epdf">下载</a>'
+        '<a href="/attach/get?id=42" title="附件：经费明细.xlsx">经费明细</a>'
+        '<a href="/attach/get?id=43">说明</a>'
+    )
+    assert find_attachments(html, "http://www.dingxi.gov.cn/art/1.html") == [
+        AttachmentLink("下载", "http://www.dingxi.gov.cn/module/download/downfile.jsp?classid=0&filename=%E5%AE%9E%E6%96%BD%E6%96%B9%E6%A1%88%2Epdf", "pdf"),
+        AttachmentLink("经费明细", "http://www.dingxi.gov.cn/attach/get?id=42", "xlsx"),
+    ]
+
+
 def test_no_links_and_tree_input():
     assert find_attachments("", "http://a.gov.cn/") == []
     assert find_attachments(parse_html('<a href="a.wps">a</a>'), "http://a.gov.cn/x/") == [
