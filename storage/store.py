@@ -13,12 +13,12 @@ import logging
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from eduwatch.config import PortalConfig
 from storage.database import Database
@@ -56,14 +56,81 @@ class SaveResult:
     outcome: str  # new | updated | unchanged | new_source
 
 
+# The save path writes rows with Core statements on these tables (see Store._save_batch).
+_DOCUMENTS: Table = Document.__table__  # type: ignore[assignment]
+_KEYS: Table = DocumentKey.__table__  # type: ignore[assignment]
+_SOURCES: Table = Source.__table__  # type: ignore[assignment]
+_ATTACHMENTS: Table = Attachment.__table__  # type: ignore[assignment]
+_PORTALS: Table = Portal.__table__  # type: ignore[assignment]
+_RUNS: Table = CrawlRun.__table__  # type: ignore[assignment]
+# Document columns a save reads (to fill gaps and hash) and writes.
+_DOCUMENT_COLUMNS = _AUTHORITATIVE + ("body", "content_hash", "first_seen", "last_seen")
+_ATTACHMENT_FIELDS = ("name", "type", "size", "text", "error")
+# Built once: constructing a statement and its cache key cost about as much as running it.
+_SOURCES_AT = select(
+    _SOURCES.c.id, _SOURCES.c.url, _SOURCES.c.document_id, _SOURCES.c.list_title, _SOURCES.c.list_date,
+    _SOURCES.c.list_state,
+).where(_SOURCES.c.url.in_(bindparam("urls", expanding=True)))
+_KEYS_IN = select(_KEYS.c.key, _KEYS.c.document_id).where(_KEYS.c.key.in_(bindparam("keys", expanding=True)))
+_DOCUMENTS_IN = select(_DOCUMENTS.c.id, *(_DOCUMENTS.c[name] for name in _DOCUMENT_COLUMNS)).where(
+    _DOCUMENTS.c.id.in_(bindparam("ids", expanding=True))
+)
+_SOURCE_PORTALS_OF = (
+    select(_SOURCES.c.document_id, _SOURCES.c.url, _PORTALS.c.title)
+    .join(_PORTALS, _PORTALS.c.id == _SOURCES.c.portal_id)
+    .where(_SOURCES.c.document_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_SOURCES.c.id)
+)
+_ATTACHMENTS_OF = select(_ATTACHMENTS).where(_ATTACHMENTS.c.document_id.in_(bindparam("ids", expanding=True)))
+_INSERT_DOCUMENTS = insert(_DOCUMENTS).returning(_DOCUMENTS.c.id, sort_by_parameter_order=True)
+_UPDATE_DOCUMENT = update(_DOCUMENTS).where(_DOCUMENTS.c.id == bindparam("_id"))
+_UPDATE_SOURCE = update(_SOURCES).where(_SOURCES.c.id == bindparam("_id"))
+_UPDATE_ATTACHMENT = update(_ATTACHMENTS).where(_ATTACHMENTS.c.id == bindparam("_id"))
+_DELETE_ATTACHMENTS = delete(_ATTACHMENTS).where(_ATTACHMENTS.c.id.in_(bindparam("ids", expanding=True)))
+# SQL increments, not read-modify-write: workers share one run's counters.
+_COUNT_OUTCOMES = (
+    update(_RUNS)
+    .where(_RUNS.c.id == bindparam("run_id"))
+    .values(docs_new=_RUNS.c.docs_new + bindparam("new"), docs_updated=_RUNS.c.docs_updated + bindparam("updated"))
+)
+
+
+@dataclass
+class _Document:
+    """A document as one batch sees it: its stored columns, and which of them the batch changed."""
+
+    id: int | None  # None until the batch inserts it
+    values: dict[str, Any]
+    changed: set[str] = field(default_factory=set)
+    # (url, portal title) of its sources, stored ones in id order, then the batch's own.
+    sources: list[tuple[str, str]] = field(default_factory=list)
+    attachments: dict[str, dict[str, Any]] = field(default_factory=dict)  # url -> row as it should be
+    stored_attachments: dict[str, dict[str, Any]] = field(default_factory=dict)  # url -> row as loaded
+
+    def set(self, column: str, value: Any) -> None:
+        if column not in self.values or self.values[column] != value:
+            self.values[column] = value
+            self.changed.add(column)
+
+
+@dataclass
+class _Source:
+    id: int | None  # None until the batch inserts it
+    document: _Document
+    values: dict[str, Any]  # the columns a save writes (plus the list_* it keeps when a record has none)
+
+
 @dataclass
 class _Batch:
-    """What one transaction has added but not yet flushed, so later sightings find it."""
+    """What one transaction has read and decided, written out together at its end."""
 
-    sources: dict[str, Source] = field(default_factory=dict)  # url -> pending source
-    keys: dict[str, Document] = field(default_factory=dict)  # identity key -> pending owner
+    sources: dict[str, _Source] = field(default_factory=dict)  # url -> stored or pending source
+    documents: dict[int, _Document] = field(default_factory=dict)  # id -> stored document
+    new_documents: list[_Document] = field(default_factory=list)
+    keys: dict[str, _Document] = field(default_factory=dict)  # identity key -> pending owner
     stored_keys: dict[str, int] = field(default_factory=dict)  # identity key -> stored document id
-    counters: Counter[Any] = field(default_factory=Counter)
+    new_keys: list[tuple[str, str, _Document]] = field(default_factory=list)  # (key, kind, owner)
+    counters: Counter[str] = field(default_factory=Counter)  # outcome -> sightings
 
 
 @dataclass(frozen=True)
@@ -81,22 +148,22 @@ class RunSummary:
         return asdict(self)
 
 
-def content_hash(document: Document) -> str:
+def content_hash(values: Mapping[str, Any], attachments: Iterable[Mapping[str, Any]]) -> str:
     """Hash of what a revision compares; attachments in URL order so it is stable."""
     payload = {
-        field: getattr(document, field)
+        field: values.get(field)
         for field in ("title", "doc_no", "index_no", "publisher", "validity", "is_abolished", "body")
     }
-    payload["written_date"] = str(document.written_date)
-    payload["published_date"] = str(document.published_date)
-    payload["attachments"] = sorted((a.url, a.name, a.text or "") for a in document.attachments)
+    payload["written_date"] = str(values.get("written_date"))
+    payload["published_date"] = str(values.get("published_date"))
+    payload["attachments"] = sorted((a["url"], a["name"], a["text"] or "") for a in attachments)
     return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
 class Store:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._run_portals: dict[int, int] = {}
+        self._run_portals: dict[int, tuple[int, str]] = {}  # run id -> its portal's (id, title)
         self._portal_titles: dict[str, str] = {}
 
     # --- portals and runs ------------------------------------------------------------------
@@ -249,105 +316,102 @@ class Store:
         return results
 
     def _save_batch(self, records: Sequence[DocumentRecord], run_id: int) -> list[SaveResult]:
-        with self.db.transaction() as session:
-            batch = _Batch()
-            # Two queries look up every URL and identity key of the batch at once.
-            urls = [record.url for record in records]
-            for source in session.scalars(select(Source).where(Source.url.in_(urls)).options(joinedload(Source.document))):
-                batch.sources[source.url] = source
-            _lookup_keys(session, [key for record in records for key in identity_keys(record)], batch)
-            # Unflushed rows are tracked in ``batch``; autoflush would send them one by one.
-            with session.no_autoflush:
-                saved = [self._save(session, record, run_id, batch) for record in records]
-            for column, increment in batch.counters.items():
-                if increment:
-                    # SQL increments, not read-modify-write: workers share one run's counters.
-                    session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values({column: column + increment}))
-            session.flush()
-            return [SaveResult(document.id, outcome) for document, outcome in saved]
+        # Core statements, no ORM session: the unit of work cost more per sighting than the SQL
+        # itself (a flush sorts, diffs and refreshes every object).
+        with self.db.engine.begin() as connection:
+            batch = _load_batch(connection, records)
+            saved = [self._save(connection, record, run_id, batch) for record in records]
+            _write_batch(connection, batch)
+            new, updated = batch.counters["new"], batch.counters["updated"]
+            if new or updated:
+                connection.execute(_COUNT_OUTCOMES, {"run_id": run_id, "new": new, "updated": updated})
+            return [SaveResult(_id_of(document), outcome) for document, outcome in saved]
 
-    def _save(
-        self, session: Session, record: DocumentRecord, run_id: int, batch: _Batch
-    ) -> tuple[Document, str]:
+    def _save(self, connection: Connection, record: DocumentRecord, run_id: int, batch: _Batch) -> tuple[_Document, str]:
         now = utcnow()
         source = batch.sources.get(record.url)
         keys = identity_keys(record)
-        document = source.document if source else _first_match(session, keys, batch)
+        document = source.document if source else _first_match(keys, batch)
         if document is None:
-            # Empty collections up front: a new document must not lazy-load what cannot exist.
-            document = Document(first_seen=now, content_hash="", attachments=[], sources=[], keys=[])
-            session.add(document)
+            document = _Document(id=None, values={"first_seen": now, "content_hash": ""})
+            batch.new_documents.append(document)
             outcome = "new"
         else:
             outcome = "unchanged" if source else "new_source"
-        authoritative = outcome == "new" or self._is_primary(session, document, record)
-        old_hash = document.content_hash
+        authoritative = outcome == "new" or self._is_primary(connection, document, record)
+        old_hash = document.values["content_hash"]
         self._apply(document, record, authoritative)
-        document.last_seen = now
+        document.set("last_seen", now)
         for kind, key in keys:
             if key not in batch.stored_keys and key not in batch.keys:
-                session.add(DocumentKey(key=key, document=document, kind=kind))
+                batch.new_keys.append((key, kind, document))
                 batch.keys[key] = document
         if source is None:
-            portal = session.get_one(Portal, self._run_portal(session, run_id))
-            source = Source(url=record.url, document=document, portal=portal, first_seen=now)
-            session.add(source)
+            portal_id, portal_title = self._run_portal(connection, run_id)
+            source = _Source(id=None, document=document, values={"url": record.url, "portal_id": portal_id, "first_seen": now})
             batch.sources[record.url] = source
+            document.sources.append((record.url, portal_title))
         self._update_source(source, record, run_id, now)
-        document.content_hash = content_hash(document)
-        if outcome == "unchanged" and document.content_hash != old_hash:
+        document.set("content_hash", content_hash(document.values, document.attachments.values()))
+        if outcome == "unchanged" and document.values["content_hash"] != old_hash:
             outcome = "updated"
-        if outcome == "new":
-            batch.counters[CrawlRun.docs_new] += 1
-        elif outcome == "updated":
-            batch.counters[CrawlRun.docs_updated] += 1
+        batch.counters[outcome] += 1
         return document, outcome
 
-    def _run_portal(self, session: Session, run_id: int) -> int:
-        """The run's portal id, looked up once per run rather than once per document."""
+    def _run_portal(self, connection: Connection, run_id: int) -> tuple[int, str]:
+        """The run's portal (id, title), looked up once per run rather than once per document."""
         if run_id not in self._run_portals:
-            self._run_portals[run_id] = session.get_one(CrawlRun, run_id).portal_id
+            row = connection.execute(
+                select(_RUNS.c.portal_id, _PORTALS.c.title)
+                .join(_PORTALS, _PORTALS.c.id == _RUNS.c.portal_id)
+                .where(_RUNS.c.id == run_id)
+            ).one()
+            self._run_portals[run_id] = (row.portal_id, row.title)
         return self._run_portals[run_id]
 
-    def _portal_title(self, session: Session, name: str) -> str:
+    def _portal_title(self, connection: Connection, name: str) -> str:
         if name not in self._portal_titles:
-            self._portal_titles[name] = session.scalar(select(Portal.title).where(Portal.name == name)) or ""
+            self._portal_titles[name] = connection.scalar(select(_PORTALS.c.title).where(_PORTALS.c.name == name)) or ""
         return self._portal_titles[name]
 
-    def _is_primary(self, session: Session, document: Document, record: DocumentRecord) -> bool:
+    def _is_primary(self, connection: Connection, document: _Document, record: DocumentRecord) -> bool:
         """Whether ``record`` speaks for the document, rather than only filling gaps as a repost."""
-        doc_no = document.doc_no or record.doc_no or ""
-        ranked = ranked_sources(document, doc_no)
-        if not ranked:
+        doc_no = document.values.get("doc_no") or record.doc_no or ""
+        best = _best_source(document.sources, doc_no)
+        if best is None:
             return True
-        incoming = self._portal_title(session, record.portal)
-        best = ranked[0]
-        return record.url == best.url or _issuer_affinity(incoming, doc_no) > _issuer_affinity(best.portal.title, doc_no)
+        best_url, best_title = best
+        incoming = self._portal_title(connection, record.portal)
+        return record.url == best_url or _issuer_affinity(incoming, doc_no) > _issuer_affinity(best_title, doc_no)
 
     @staticmethod
-    def _apply(document: Document, record: DocumentRecord, authoritative: bool) -> None:
+    def _apply(document: _Document, record: DocumentRecord, authoritative: bool) -> None:
         if authoritative:
             for field in _AUTHORITATIVE:
-                setattr(document, field, getattr(record, field))
-            document.title = record.title or document.title or record.url
-            document.body = record.body
-            _replace_attachments(document, record)
+                document.set(field, getattr(record, field))
+            document.set("title", record.title or document.values["title"] or record.url)
+            document.set("body", record.body)
+            document.attachments = {
+                a.url: {"url": a.url, "name": a.name, "type": a.type, "size": a.size, "text": a.text, "error": a.error}
+                for a in record.attachments
+            }
             return
         for field in _FILLABLE:
-            if getattr(document, field) in (None, "") and getattr(record, field) not in (None, ""):
-                setattr(document, field, getattr(record, field))
-        if not document.body and record.body:
-            document.body = record.body
+            if document.values[field] in (None, "") and getattr(record, field) not in (None, ""):
+                document.set(field, getattr(record, field))
+        if not document.values["body"] and record.body:
+            document.set("body", record.body)
 
     @staticmethod
-    def _update_source(source: Source, record: DocumentRecord, run_id: int, now: datetime) -> None:
-        source.last_seen = source.last_fetched = now
-        source.last_listed_run_id = run_id
-        source.etag, source.last_modified = record.etag, record.last_modified
-        source.list_title = record.list_title if record.list_title is not None else source.list_title
-        source.list_date = record.list_date if record.list_date is not None else source.list_date
-        source.list_state = record.list_state if record.list_state is not None else source.list_state
-        source.http_status, source.missing_count = 200, 0
+    def _update_source(source: _Source, record: DocumentRecord, run_id: int, now: datetime) -> None:
+        values = source.values
+        values["last_seen"] = values["last_fetched"] = now
+        values["last_listed_run_id"] = run_id
+        values["etag"], values["last_modified"] = record.etag, record.last_modified
+        values["list_title"] = record.list_title if record.list_title is not None else values.get("list_title")
+        values["list_date"] = record.list_date if record.list_date is not None else values.get("list_date")
+        values["list_state"] = record.list_state if record.list_state is not None else values.get("list_state")
+        values["http_status"], values["missing_count"] = 200, 0
 
     @staticmethod
     def _portal_id(session: Session, name: str) -> int:
@@ -361,35 +425,115 @@ class Store:
             return session.scalar(select(func.count(Document.id))) or 0
 
 
-def _lookup_keys(session: Session, keys: list[tuple[str, str]], batch: _Batch) -> None:
-    """Note which of ``keys`` are already stored (one query for all of them)."""
-    wanted = list({key for _, key in keys})
-    rows = session.execute(select(DocumentKey.key, DocumentKey.document_id).where(DocumentKey.key.in_(wanted)))
-    batch.stored_keys.update({key: document_id for key, document_id in rows})
+def _load_batch(connection: Connection, records: Sequence[DocumentRecord]) -> _Batch:
+    """Read what the batch's sightings can meet: their URLs, identity keys and those documents."""
+    batch = _Batch()
+    stored_sources = connection.execute(_SOURCES_AT, {"urls": list({record.url for record in records})}).all()
+    keys = list({key for record in records for _kind, key in identity_keys(record)})
+    stored_keys = connection.execute(_KEYS_IN, {"keys": keys})
+    batch.stored_keys.update({key: document_id for key, document_id in stored_keys})
+    batch.documents = _load_documents(connection, {row.document_id for row in stored_sources} | set(batch.stored_keys.values()))
+    for row in stored_sources:
+        values = {"list_title": row.list_title, "list_date": row.list_date, "list_state": row.list_state}
+        batch.sources[row.url] = _Source(id=row.id, document=batch.documents[row.document_id], values=values)
+    return batch
 
 
-def _first_match(session: Session, keys: list[tuple[str, str]], batch: _Batch) -> Document | None:
+def _load_documents(connection: Connection, ids: set[int]) -> dict[int, _Document]:
+    """The stored documents ``ids`` with what a save compares: columns, sources' portals, attachments."""
+    if not ids:
+        return {}
+    wanted = {"ids": list(ids)}
+    documents: dict[int, _Document] = {}
+    for row in connection.execute(_DOCUMENTS_IN, wanted):
+        values = dict(row._mapping)
+        documents[values.pop("id")] = _Document(id=row.id, values=values)
+    for document_id, url, title in connection.execute(_SOURCE_PORTALS_OF, wanted):
+        documents[document_id].sources.append((url, title))
+    for row in connection.execute(_ATTACHMENTS_OF, wanted):
+        attachment = dict(row._mapping)
+        documents[row.document_id].stored_attachments[row.url] = attachment
+        documents[row.document_id].attachments[row.url] = attachment
+    return documents
+
+
+def _first_match(keys: list[tuple[str, str]], batch: _Batch) -> _Document | None:
     """The document behind the most trusted of ``keys``, stored or added in this batch."""
     for _kind, key in keys:
         if key in batch.keys:
             return batch.keys[key]
         if key in batch.stored_keys:
-            return session.get(Document, batch.stored_keys[key])
+            return batch.documents.get(batch.stored_keys[key])
     return None
 
 
-def _replace_attachments(document: Document, record: DocumentRecord) -> None:
-    wanted = {a.url: a for a in record.attachments}
-    for attachment in list(document.attachments):
-        if attachment.url not in wanted:
-            document.attachments.remove(attachment)
-    existing = {a.url: a for a in document.attachments}
-    for url, incoming in wanted.items():
-        row = existing.get(url) or Attachment(url=url)
-        row.name, row.type, row.size = incoming.name, incoming.type, incoming.size
-        row.text, row.error = incoming.text, incoming.error
-        if url not in existing:
-            document.attachments.append(row)
+def _write_batch(connection: Connection, batch: _Batch) -> None:
+    """Send the batch's decisions as a few executemany statements, parents before children."""
+    if batch.new_documents:
+        rows = [{name: document.values.get(name) for name in _DOCUMENT_COLUMNS} for document in batch.new_documents]
+        inserted = connection.execute(_INSERT_DOCUMENTS, rows)
+        for document, document_id in zip(batch.new_documents, inserted.scalars()):
+            document.id = document_id
+    # One UPDATE per set of changed columns: most stored documents change only last_seen.
+    changes: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for document in batch.documents.values():
+        if document.changed:
+            row = {name: document.values[name] for name in document.changed}
+            changes.setdefault(frozenset(document.changed), []).append({"_id": document.id, **row})
+    for rows in changes.values():
+        connection.execute(_UPDATE_DOCUMENT, rows)
+    if batch.new_keys:
+        connection.execute(insert(_KEYS), [
+            {"key": key, "kind": kind, "document_id": _id_of(document)} for key, kind, document in batch.new_keys
+        ])
+    _write_sources(connection, list(batch.sources.values()))
+    _write_attachments(connection, [*batch.documents.values(), *batch.new_documents])
+
+
+def _write_sources(connection: Connection, sources: list[_Source]) -> None:
+    new = [{**source.values, "document_id": _id_of(source.document)} for source in sources if source.id is None]
+    if new:
+        connection.execute(insert(_SOURCES), new)
+    seen = [{"_id": source.id, **source.values} for source in sources if source.id is not None]
+    if seen:
+        connection.execute(_UPDATE_SOURCE, seen)
+
+
+def _write_attachments(connection: Connection, documents: list[_Document]) -> None:
+    """Attachments as the primary source lists them: drop the gone, rewrite the changed, add the new."""
+    gone, changed, new = [], [], []
+    for document in documents:
+        for url, stored in document.stored_attachments.items():
+            wanted = document.attachments.get(url)
+            if wanted is None:
+                gone.append(stored["id"])
+            elif any(wanted[name] != stored[name] for name in _ATTACHMENT_FIELDS):
+                changed.append({"_id": stored["id"], **{name: wanted[name] for name in _ATTACHMENT_FIELDS}})
+        new.extend(
+            {"document_id": _id_of(document), "url": url, **{name: wanted[name] for name in _ATTACHMENT_FIELDS}}
+            for url, wanted in document.attachments.items()
+            if url not in document.stored_attachments
+        )
+    if gone:
+        connection.execute(_DELETE_ATTACHMENTS, {"ids": gone})
+    if changed:
+        connection.execute(_UPDATE_ATTACHMENT, changed)
+    if new:
+        connection.execute(insert(_ATTACHMENTS), new)
+
+
+def _id_of(document: _Document) -> int:
+    if document.id is None:
+        raise AssertionError("document written before its id was known")
+    return document.id
+
+
+def _best_source(sources: list[tuple[str, str]], doc_no: str) -> tuple[str, str] | None:
+    """(url, portal title) of the source that speaks for a document: ranked_sources' rule on a batch's view.
+
+    ``sources`` are in id order with the batch's own last, so ties go to the first seen.
+    """
+    return min(sources, key=lambda source: -_issuer_affinity(source[1], doc_no), default=None)
 
 
 def ranked_sources(document: Document, doc_no: str | None = None) -> list[Source]:

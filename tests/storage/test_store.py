@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from eduwatch.config import PortalConfig
 from storage.database import Database
+from storage.identity import identity_keys
 from storage.models import Attachment, CrawlRun, Document, DocumentKey, Source
 from storage.records import AttachmentRecord, DocumentRecord, FetchError, ListEntry
 from storage.store import Store
@@ -285,3 +286,49 @@ def test_a_failing_batch_keeps_each_document_whole(store: Store, db: Database) -
     with pytest.raises(Exception):
         store.save_documents([huilai(), broken], run)
     assert count(db, Document) == 1 and count(db, Source) == 1 and count(db, DocumentKey) == 3
+
+
+def test_a_batch_gives_each_new_document_its_own_rows(store: Store, db: Database) -> None:
+    """Ids come back from one INSERT for the whole batch; every key, source and attachment must
+    still land on the document of the sighting that brought it."""
+    run = store.start_run("huilai", full=True)
+    records = [
+        huilai(url=f"http://www.huilai.gov.cn/p/{n}.html", title=f"通知{n}", title_key=f"通知{n}", doc_no=f"惠府办函〔2023〕{n}号",
+               index_no=f"11/2023-{n:05d}", body=f"正文{n}",
+               attachments=[AttachmentRecord(name=f"附件{n}.docx", url=f"http://www.huilai.gov.cn/a/{n}.docx", type="docx")])
+        for n in range(30)
+    ]
+    results = store.save_documents(records, run)
+    assert [r.outcome for r in results] == ["new"] * 30
+    with db.sessions() as session:
+        for record, result in zip(records, results):
+            document = session.get_one(Document, result.document_id)
+            assert (document.title, document.body) == (record.title, record.body)
+            assert [s.url for s in document.sources] == [record.url]
+            assert [a.name for a in document.attachments] == [record.attachments[0].name]
+            assert {k.key for k in document.keys} == {key for _kind, key in identity_keys(record)}
+
+
+def test_a_repost_seen_twice_in_one_batch_only_fills_gaps(store: Store, db: Database) -> None:
+    """The repost's own source, added earlier in the batch, must not outrank the stored original."""
+    store.save_document(huilai(), store.start_run("huilai", full=False))
+    repost = huilai(portal="jieyang", url="http://www.jieyang.gov.cn/p/1.html", site="www.jieyang.gov.cn",
+                    index_no="11445200/2023-09999", body="转载正文", publisher="揭阳市")
+    results = store.save_documents([repost, repost], store.start_run("jieyang", full=False))
+    assert [r.outcome for r in results] == ["new_source", "unchanged"]
+    with db.sessions() as session:
+        document = session.scalars(select(Document)).one()
+        assert document.body.startswith("各镇人民政府") and document.publisher == "惠来县人民政府办公室"
+
+
+def test_a_changed_attachment_text_is_an_update_in_place(store: Store, db: Database) -> None:
+    run = store.start_run("huilai", full=False)
+    store.save_document(huilai(), run)
+    with db.sessions() as session:
+        (before,) = session.scalars(select(Attachment)).all()
+    retexted = [AttachmentRecord(name="方案.docx", url="http://www.huilai.gov.cn/attachment/1.docx", type="docx", text="新正文")]
+    assert store.save_document(huilai(attachments=retexted), run).outcome == "updated"
+    assert store.save_document(huilai(attachments=retexted), run).outcome == "unchanged"
+    with db.sessions() as session:
+        (after,) = session.scalars(select(Attachment)).all()
+    assert (after.id, after.text) == (before.id, "新正文")
