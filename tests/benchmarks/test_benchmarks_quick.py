@@ -18,7 +18,8 @@ from benchmarks.__main__ import BENCHMARKS
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPECTED = {
-    "crawl_overhead": ["eduwatch full crawl", "bare Scrapy spider, same URLs", "eduwatch / bare"],
+    "crawl_overhead": ["eduwatch full crawl", "bare Scrapy spider, same URLs", "eduwatch / bare",
+                       "eduwatch / bare with the same Scrapy settings"],
     "incremental_cycle": ["incremental requests (list + new detail)", "incremental other requests",
                           "incremental cycle wall time", "incremental politeness floor", "incremental eduwatch CPU time"],
     "province_scale": ["province cycle time", "province crawl peak RSS"],
