@@ -26,8 +26,8 @@ EXPECTED = {
     "store_ingest": ["sqlite ingest, save_document", "sqlite ingest, save_documents", "sqlite dedupe lookup median",
                      "sqlite dedupe lookup p99"],
     "plan_diff_classify": ["diff_texts", "diff + changes() + html(context)", "classify"],
-    "alert_delivery": ["e-mails, one delivery pass", "busy webhook, most in any 60 s window",
-                       "quiet webhooks, last message after"],
+    "alert_delivery": ["e-mails, one delivery pass", "busy webhook, most in any", "busy webhook, alerts delivered",
+                       "quiet webhooks, last message after", "slowest delivery pass, returned after"],
     "crawl_memory": ["full crawl peak RSS"],
 }
 FIGURE = re.compile(r"^  (?P<name>.+?): (?P<value>-?[\d,]+(?:\.\d+)?) (?P<unit>\S+)")
