@@ -40,7 +40,8 @@ SUMMARY_LIMIT = 200  # characters of one event summary
 
 @dataclass(frozen=True)
 class EventView:
-    """An event as readers see it (CLI, JSON output): plain values, ISO datetimes."""
+    """An event as readers see it (CLI, JSON output): plain values; ``at`` stays a naive UTC
+    datetime, for the writer to format (the CLI's --json writes every time alike)."""
 
     id: int
     kind: str
@@ -56,9 +57,7 @@ class EventView:
     details: dict[str, Any] | None
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["at"] = self.at.isoformat()
-        return data
+        return asdict(self)
 
 
 def show_value(value: Any) -> str:

@@ -8,14 +8,14 @@ leases, and alert counts come from the ``alerts`` table.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
 from alerts.outbox import webhook_problems
 from eduwatch.config import Config
-from monitor.cli.table import TIMEZONE, cut, format_table, show_time
+from monitor.cli.table import TIMEZONE, cut, format_table, json_time, show_time
 from storage.database import Database
 from storage.locks import Locks
 from storage.models import Alert, CrawlRun, Portal
@@ -23,10 +23,6 @@ from storage.models import Alert, CrawlRun, Portal
 DAEMON_LOCK = "daemon"
 DAEMON_LEASE_TTL = 30.0  # as monitor.daemon; duplicated so status need not import APScheduler
 FAILED = ("failed", "blocked")
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds") + "Z" if value else None
 
 
 def collect_status(db: Database, config: Config) -> dict[str, Any]:
@@ -39,8 +35,8 @@ def collect_status(db: Database, config: Config) -> dict[str, Any]:
         heartbeat = daemon_lease.expires_at - timedelta(seconds=DAEMON_LEASE_TTL)
         daemon.update(
             holder=daemon_lease.holder,
-            started=_iso(daemon_lease.acquired_at),
-            last_heartbeat=_iso(heartbeat),
+            started=json_time(daemon_lease.acquired_at),
+            last_heartbeat=json_time(heartbeat),
             heartbeat_age_seconds=round(max(0.0, (now - heartbeat).total_seconds()), 1),
         )
         if not alive:
@@ -51,7 +47,7 @@ def collect_status(db: Database, config: Config) -> dict[str, Any]:
         if alive and daemon_lease is not None and lease.holder == daemon_lease.holder
     }
     crawling = {
-        lease.name.split(":", 1)[1]: {"holder": lease.holder, "since": _iso(lease.acquired_at)}
+        lease.name.split(":", 1)[1]: {"holder": lease.holder, "since": json_time(lease.acquired_at)}
         for lease in locks.list("crawl:")
         if lease.alive(now)
     }
@@ -77,17 +73,17 @@ def collect_status(db: Database, config: Config) -> dict[str, Any]:
                 "enabled": portal.enabled,
                 "schedule": portal.schedule or config.daemon.default_schedule,
                 "last_crawl": None,
-                "next_run": _iso(next_runs.get(portal.name)),
+                "next_run": json_time(next_runs.get(portal.name)),
                 "crawling_now": crawling.get(portal.name),
                 "consecutive_failures": failures,
                 "backing_off": failures >= config.daemon.failure_backoff_after,
-                "blocked_reported_at": _iso(row.blocked_reported_at) if row is not None else None,
+                "blocked_reported_at": json_time(row.blocked_reported_at) if row is not None else None,
             }
             if last is not None:
                 entry["last_crawl"] = {
                     "run": last.id,
-                    "started": _iso(last.started_at),
-                    "finished": _iso(last.finished_at),
+                    "started": json_time(last.started_at),
+                    "finished": json_time(last.finished_at),
                     "trigger": last.trigger,
                     "status": last.status,
                     "reason": last.reason,
@@ -100,7 +96,7 @@ def collect_status(db: Database, config: Config) -> dict[str, Any]:
         counts = dict(session.execute(select(Alert.status, func.count(Alert.id)).group_by(Alert.status)).all())
         problems = [{"subscriber": name, "error": error} for name, error in webhook_problems(session)]
     alerts = {status: int(counts.get(status, 0)) for status in ("pending", "sending", "failed", "dead", "sent")}
-    return {"now": _iso(now), "daemon": daemon, "portals": portals, "alerts": alerts, "webhook_problems": problems}
+    return {"now": json_time(now), "daemon": daemon, "portals": portals, "alerts": alerts, "webhook_problems": problems}
 
 
 def format_status(status: dict[str, Any]) -> str:

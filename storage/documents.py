@@ -1,4 +1,7 @@
-"""Read-side views of stored documents, shaped for the CLI's tables and JSON."""
+"""Read-side views of stored documents, shaped for the CLI's tables and JSON.
+
+Dates and times stay ``date``/``datetime`` (naive UTC): how they are written is the reader's
+choice (the CLI's ``--json`` writes every time one way, as its other views do)."""
 
 from __future__ import annotations
 
@@ -17,10 +20,6 @@ class DocumentQuery:
     portal: str | None = None
     since: date | None = None  # first seen on or after this day
     limit: int | None = None
-
-
-def _iso(value: date | datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def list_documents(session: Session, query: DocumentQuery) -> list[dict[str, Any]]:
@@ -64,8 +63,8 @@ def get_document(session: Session, document_id: int) -> dict[str, Any] | None:
         {
             "url": s.url,
             "portal": s.portal.name,
-            "first_seen": _iso(s.first_seen),
-            "last_seen": _iso(s.last_seen),
+            "first_seen": s.first_seen,
+            "last_seen": s.last_seen,
             "withdrawn": s.withdrawn,
         }
         for s in document.sources
@@ -85,19 +84,19 @@ def document_view(document: Document, revisions: tuple[int, datetime | None]) ->
         "title": document.title,
         "publisher": document.publisher,
         "category": document.category,
-        "written_date": _iso(document.written_date),
-        "published_date": _iso(document.published_date),
+        "written_date": document.written_date,
+        "published_date": document.published_date,
         "validity": document.validity,
         "portals": portals,
         "urls": [s.url for s in document.sources],
         "attachments": [{"name": a.name, "url": a.url, "type": a.type} for a in document.attachments],
-        "first_seen": _iso(document.first_seen),
-        "last_seen": _iso(document.last_seen),
+        "first_seen": document.first_seen,
+        "last_seen": document.last_seen,
         "body_chars": len(document.body or ""),
         "is_rural_plan": document.is_rural_plan,
         "rural_score": document.rural_score,
         "revision_count": count,
-        "last_changed": _iso(last_changed),
+        "last_changed": last_changed,
     }
 
 

@@ -6,7 +6,6 @@ Webhook URLs are shown masked (``send?key=****abcd``): the key is the robot's pa
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import datetime
 from typing import Any
@@ -30,7 +29,7 @@ from alerts.wecom import OK, WecomTransportError, post_markdown, split_markdown
 from eduwatch.config import EVENT_FILTERS
 from monitor.cli.context import CliContext
 from monitor.cli.skipped import skip_reasons
-from monitor.cli.table import cut, print_table, show_time
+from monitor.cli.table import cut, json_time, print_json, print_table, show_time
 from storage.models import Alert, Subscriber, utcnow
 
 STATUSES = ("pending", "sending", "sent", "failed", "dead")
@@ -83,10 +82,6 @@ def _sync(context: CliContext) -> None:
         sync_from_config(session, context.config)
 
 
-def _time(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds") if value else None
-
-
 def alert_view(alert: Alert) -> dict[str, Any]:
     return {
         "id": alert.id,
@@ -99,10 +94,10 @@ def alert_view(alert: Alert) -> dict[str, Any]:
         "digest_group": alert.digest_group,
         "status": alert.status,
         "attempts": alert.attempts,
-        "next_attempt_at": _time(alert.next_attempt_at) if alert.status in ("pending", "failed") else None,
+        "next_attempt_at": json_time(alert.next_attempt_at) if alert.status in ("pending", "failed") else None,
         "last_error": redact(alert.last_error) if alert.last_error else None,
-        "created_at": _time(alert.created_at),
-        "sent_at": _time(alert.sent_at),
+        "created_at": json_time(alert.created_at),
+        "sent_at": json_time(alert.sent_at),
     }
 
 
@@ -118,9 +113,8 @@ def cmd_alerts(args: argparse.Namespace, context: CliContext) -> int:
         problems = outbox.webhook_problems(session)
         counts = outbox.counts(session)
     if args.json:
-        print(json.dumps({"alerts": views, "counts": counts,
-                          "webhook_problems": [{"subscriber": n, "error": e} for n, e in problems]},
-                         ensure_ascii=False, indent=2))
+        print_json({"alerts": views, "counts": counts,
+                    "webhook_problems": [{"subscriber": n, "error": e} for n, e in problems]})
         return 0
     for name, error in problems:
         print(f"WARNING: WeCom webhook of subscriber {name} is wrong: {redact(error)}", file=sys.stderr)
@@ -199,7 +193,7 @@ def cmd_subscribers_list(args: argparse.Namespace, context: CliContext) -> int:
         subscribers = session.scalars(select(Subscriber).where(Subscriber.active.is_(True)).order_by(Subscriber.name))
         views = [subscriber_view(s) for s in subscribers]
     if getattr(args, "json", False):
-        print(json.dumps(views, ensure_ascii=False, indent=2))
+        print_json(views)
         return 0
     rows = [
         [v["name"], v["origin"], v["email"] or "", v["wecom_webhook"] or "", ",".join(v["events"]),

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -14,7 +13,7 @@ from sqlalchemy import select
 
 from eduwatch.config import DEFAULT_CONFIG, PortalConfig
 from monitor.cli.context import CliContext
-from monitor.cli.table import cut, print_table, show_time
+from monitor.cli.table import cut, json_time, print_json, print_table, show_time
 from storage.documents import DocumentQuery, get_document, list_documents
 from storage.models import CrawlRun, Portal
 from storage.store import RunSummary, Store
@@ -121,7 +120,7 @@ def cmd_documents(args: argparse.Namespace, context: CliContext) -> int:
     with context.db.sessions() as session:
         views = list_documents(session, DocumentQuery(portal=args.portal, since=args.since))
     if args.json:
-        print(json.dumps(views, ensure_ascii=False, indent=2))
+        print_json(views)
         return 0
     rows = [
         [v["id"], _plan_mark(v), v["published_date"] or "", v["doc_no"] or "", ",".join(v["portals"]), cut(v["title"], 96)]
@@ -138,7 +137,7 @@ def cmd_show(args: argparse.Namespace, context: CliContext) -> int:
         print(f"eduwatch: no document with id {args.id}", file=sys.stderr)
         return 1
     if args.json:
-        print(json.dumps(view, ensure_ascii=False, indent=2))
+        print_json(view)
         return 0
     _print_document(view)
     return 0
@@ -150,7 +149,7 @@ def cmd_portals(args: argparse.Namespace, context: CliContext) -> int:
     last = _last_runs(context)
     if args.json:
         views = [portal_view(portal, last.get(portal.name)) for portal in config.portals]
-        print(json.dumps(views, ensure_ascii=False, indent=2))
+        print_json(views)
         return 0
     rows = []
     for portal in config.portals:
@@ -175,8 +174,8 @@ def portal_view(portal: PortalConfig, run: CrawlRun | None) -> dict[str, Any]:
         "enabled": portal.enabled,
         "last_crawl": None if run is None else {
             "run": run.id,
-            "started": _utc_iso(run.started_at),
-            "finished": _utc_iso(run.finished_at),
+            "started": json_time(run.started_at),
+            "finished": json_time(run.finished_at),
             "trigger": run.trigger,
             "full": run.full,
             "status": run.status,
@@ -187,10 +186,6 @@ def portal_view(portal: PortalConfig, run: CrawlRun | None) -> dict[str, Any]:
             "errors": run.errors,
         },
     }
-
-
-def _utc_iso(value: datetime | None) -> str | None:
-    return value.isoformat(timespec="seconds") + "Z" if value else None  # stored naive UTC, as status --json
 
 
 def _last_runs(context: CliContext) -> dict[str, CrawlRun]:

@@ -7,7 +7,6 @@ daemon (it waits, or with ``--no-wait`` says who is crawling), ``status`` only r
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import defaultdict
 from urllib.parse import urlsplit
@@ -16,6 +15,7 @@ from sqlalchemy import select
 
 from eduwatch.config import Config
 from monitor.cli.context import CliContext
+from monitor.cli.table import print_json
 from monitor.logging_setup import setup_logging
 from storage.models import Document, Portal, Source
 
@@ -177,7 +177,7 @@ def cmd_status(args: argparse.Namespace, context: CliContext) -> int:
 
     status = collect_status(context.db, context.config)
     if args.json:
-        print(json.dumps(status, ensure_ascii=False, indent=2))
+        print_json(status)
     else:
         print(format_status(status))
     return 0

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import html
-import json
 import sys
 from datetime import date, datetime, timezone
 
 from monitor.cli.context import CliContext
-from monitor.cli.table import cut, print_table, show_time
+from monitor.cli.table import cut, print_json, print_table, show_time
 from monitor.diffing import DEFAULT_CONTEXT
 from monitor.events import EVENT_KINDS, META_LABELS, list_events, show_value
 from monitor.revisions import classify_document, diff_revisions, reclassify_all
@@ -58,7 +57,7 @@ def parse_since(text: str) -> datetime:
 def cmd_events(args: argparse.Namespace, context: CliContext) -> int:
     views = list_events(context.db, since=args.since, kind=args.kind, limit=args.limit)
     if args.json:
-        print(json.dumps([view.to_dict() for view in views], ensure_ascii=False, indent=2))
+        print_json([view.to_dict() for view in views])
         return 0
     rows = [
         [v.id, show_time(v.at), v.kind + (" (revert)" if v.is_revert else ""),
@@ -110,11 +109,11 @@ def cmd_classify(args: argparse.Namespace, context: CliContext) -> int:
         result = classify_document(document)
         title, stored = document.title, document.is_rural_plan
     if args.json:
-        print(json.dumps({
+        print_json({
             "id": args.id, "title": title, "is_rural_plan": result.is_rural_plan, "score": result.score,
             "subject_score": result.subject_score, "genre": result.genre, "stored_is_rural_plan": stored,
             "evidence": result.evidence_json(),
-        }, ensure_ascii=False, indent=2))
+        })
         return 0
     print(title)
     print(f"rural-education plan: {'yes' if result.is_rural_plan else 'no'}  "

@@ -1,19 +1,46 @@
-"""Plain-text tables that line up with Chinese text (wide characters take two columns), and
-the one way human output shows a stored time."""
+"""Plain-text tables that line up with Chinese text (wide characters take two columns), the
+one way human output shows a stored time, and the one way ``--json`` output writes it."""
 
 from __future__ import annotations
 
+import json
 import sys
 import unicodedata
-from datetime import datetime
+from datetime import date, datetime, timezone
 from typing import Any, Sequence, TextIO
 
 TIMEZONE = "UTC"  # the store keeps naive UTC; headers say "(UTC)", free text appends it
 
 
+def json_time(value: datetime | None) -> str | None:
+    """``2026-11-22T17:42:00Z``: a stored (naive UTC) time as every ``--json`` view writes it.
+
+    The ``Z`` says UTC to scripts that would otherwise read a naive time as local; seconds,
+    because no stored time means more than that to a reader."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value.isoformat(timespec="seconds") + "Z"
+
+
+def print_json(data: Any, out: TextIO | None = None) -> None:
+    """Write a ``--json`` view: Chinese as is, datetimes by :func:`json_time`, dates (发布日期,
+    成文日期) as plain ``YYYY-MM-DD``."""
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=_json_value), file=out or sys.stdout)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime):  # before date: a datetime is a date too
+        return json_time(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
 def show_time(value: datetime | str | None, missing: str = "") -> str:
-    """``2026-11-22 17:42:00`` for a stored time, or an ISO string from a --json view
-    (``…T17:42:00``, ``…Z``), so every table prints times alike; the zone is the caller's header."""
+    """``2026-11-22 17:42:00`` for a stored time, or a --json view's ``…T17:42:00Z``, so every
+    table prints times alike; the zone is the caller's header."""
     if value is None or value == "":
         return missing
     if isinstance(value, str):

@@ -11,6 +11,7 @@ import pytest
 from monitor.cli import main
 from storage.database import Database
 from tests.alerts.conftest import add_document, add_event, add_portal
+from tests.monitor.json_times import assert_utc_times
 
 
 def _write_config(tmp_path: Path, tables: str) -> tuple[str, str]:
@@ -86,6 +87,7 @@ def test_notify_dry_run_then_send_and_list(setup, capsys, smtp, wecom):
         ("team", "email", "sent", 1), ("team", "wecom", "sent", 1)}
     for key in ("id", "event_id", "subscriber", "channel", "status", "attempts", "last_error", "sent_at"):
         assert all(key in i for i in items)
+    assert len(assert_utc_times(items)) == 4  # each alert's created_at and sent_at, UTC with Z
 
 
 def test_broken_webhook_is_shown_and_retry_requeues(setup, capsys, wecom):

@@ -13,6 +13,7 @@ from monitor.cli import main
 from storage.database import Database
 from storage.records import AttachmentRecord, DocumentRecord
 from storage.store import Store
+from tests.monitor.json_times import assert_utc_times
 
 CONFIG = """
 [database]
@@ -84,6 +85,7 @@ def test_documents_json_has_the_contract_fields(filled: Path, capsys: pytest.Cap
     for key in ("id", "title", "publisher", "category", "first_seen", "last_seen", "is_rural_plan",
                 "rural_score", "validity", "revision_count", "last_changed"):
         assert key in document
+    assert len(assert_utc_times(document)) == 2  # first_seen, last_seen (no revision yet); the days stay days
 
 
 def test_documents_filters(filled: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -98,6 +100,7 @@ def test_show_json_adds_body_and_sources(filled: Path, capsys: pytest.CaptureFix
     view = json.loads(capsys.readouterr().out)
     assert view["body"].startswith("各镇人民政府")
     assert [s["portal"] for s in view["sources"]] == ["huilai", "jieyang"]
+    assert len(assert_utc_times(view)) == 2 + 2 * 2  # the document's two times, each source's two
     assert main(["--config", str(filled), "show", "99"]) == 1
 
 

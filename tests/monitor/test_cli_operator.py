@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -14,10 +15,12 @@ from monitor.cli import main
 from monitor.cli.crawl import print_summaries
 from monitor.cli.table import cut, display_width
 from storage.database import Database
+from storage.locks import Locks
 from storage.models import Portal
 from storage.store import RunSummary, Store
 from tests.alerts.conftest import add_document, add_event, add_portal, smtp, wecom  # noqa: F401 — fixtures
 from tests.crawler.crawl_support import write_config
+from tests.monitor.json_times import assert_utc_times
 
 
 @pytest.fixture
@@ -115,6 +118,28 @@ def test_every_human_table_shows_times_alike(alerts_config, capsys) -> None:
     for command, times in shown.items():
         for text in times:
             assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", text), (command, text)
+
+
+def test_every_json_view_writes_times_as_utc_with_z(alerts_config, capsys) -> None:
+    config, db_url = alerts_config
+    _run(capsys, "--config", config, "subscribers", "list")
+    _add_plan(db_url)
+    _finished_run(config, db_url)
+    db = Database(db_url)
+    locks = Locks(db)
+    assert locks.acquire("daemon", "daemon@test", ttl=60)  # status then shows its start and heartbeat
+    locks.publish("schedule:huilai", "daemon@test", locks.now() + timedelta(hours=1))
+    db.dispose()
+    assert _run(capsys, "--config", config, "notify")[0] == 0  # alerts get a sent_at
+    commands = {  # command -> does its view hold a time?
+        ("status",): True, ("portals",): True, ("documents",): True, ("show", "1"): True,
+        ("events",): True, ("alerts",): True, ("subscribers", "list"): False, ("classify", "1"): False,
+    }
+    for command, has_times in commands.items():
+        code, out, _ = _run(capsys, "--config", config, *command, "--json")
+        assert code == 0, command
+        times = assert_utc_times(json.loads(out))
+        assert bool(times) == has_times, (command, times)
 
 
 def test_notify_says_what_it_skipped_and_why(alerts_config, capsys, wecom) -> None:  # noqa: F811
