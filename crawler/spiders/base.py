@@ -281,7 +281,8 @@ class PortalSpider(scrapy.Spider):
         page_on = bool(new_here) and (fresh or self.full)
         if page_on and self.walk.pages(list_key) >= self.max_list_pages and list_key not in self.capped_lists:
             # Every family stops paging here (page N < max_list_pages); unless this page turns
-            # out to be the list's last, the run's reason says the walk was cut short.
+            # out to be the list's last, the run's reason says the walk was cut short. A list
+            # that never pages (a feed) must be ended by its family, or it would count as cut.
             self.capped_lists.append(list_key)
         return requests, page_on
 

@@ -105,7 +105,7 @@ class GenericSpider(PortalSpider):
 
     def parse_json_list(self, response: Response, list_key: str) -> Iterator[Request]:
         """A list filled by script: the configured list URL is its JSON source. It has no paging
-        we could know of, so it vouches only for the range it shows (no list_ended)."""
+        we could know of: it ends at its one page, vouching only for the range it shows."""
         try:
             payload = json.loads(self.list_text(response, expect="json"))
         except BrokenPage as exc:
@@ -113,6 +113,7 @@ class GenericSpider(PortalSpider):
             return
         entries = json_list_entries(payload, response.url, self.portal_config.detail_pattern or r"$^")
         requests, _fresh = self.take_entries(entries, list_key)
+        self.list_ended(list_key, complete=False)
         yield from requests
 
     def detail_parts(self, response: Response, text: str, entry: ListEntry, extra: dict[str, Any]) -> DetailParts:

@@ -61,4 +61,5 @@ class GovcnSpider(PortalSpider):
         else:
             entries = list_links(text, response.url, self.detail_pattern)
         requests, _fresh = self.take_entries(entries, list_key)
+        self.list_ended(list_key, complete=False)  # one page is all there is, and only a window
         yield from requests

@@ -8,6 +8,7 @@ import pytest
 
 from crawler.runner import run_crawl
 from localportals import samples
+from localportals.model import Site
 from tests.crawler.crawl_support import write_config
 
 PAGING_FAMILIES = ("gkmlpt", "hanweb", "trs", "generic")
@@ -28,3 +29,29 @@ def test_a_list_cut_short_by_max_list_pages_is_named_in_the_reason(tmp_path: Pat
     [rest] = run_crawl(whole, [site.name], full=True)
     assert (rest.status, rest.reason) == ("ok", None)
     assert cut.docs_new + rest.docs_new == 60
+
+
+def _one_page_site(kind: str) -> Site:
+    if kind == "govcn":
+        return samples.govcn_site()  # a feed of the latest policies: never pages
+    site = samples.synthetic_site("generic", 4, page_size=5, edu_every=0)  # one list page, its last
+    site.options["list_json"] = kind == "generic-json"  # filled by script from one JSON source: no paging
+    return site
+
+
+@pytest.mark.parametrize("kind", ["govcn", "generic-json", "generic-html"])
+def test_a_one_page_list_is_not_named_with_max_list_pages_1(tmp_path: Path, serve_portal, sqlite_url: str, kind: str) -> None:  # type: ignore[no-untyped-def]
+    site = _one_page_site(kind)
+    config = write_config(tmp_path / "one.toml", sqlite_url, [serve_portal(site)], max_list_pages=1)
+    [run] = run_crawl(config, [site.name], full=True)
+    assert (run.status, run.reason) == ("ok", None)
+    assert run.docs_new == len(site.docs)
+
+
+def test_max_list_pages_1_still_names_a_list_with_a_second_page(tmp_path: Path, serve_portal, sqlite_url: str) -> None:  # type: ignore[no-untyped-def]
+    site = samples.synthetic_site("generic", 8, page_size=5, edu_every=0)  # 2 list pages
+    config = write_config(tmp_path / "one.toml", sqlite_url, [serve_portal(site)], max_list_pages=1)
+    [run] = run_crawl(config, [site.name], full=True)
+    assert run.status == "ok" and run.reason is not None
+    assert run.reason.startswith("stopped at max_list_pages=1 on "), run.reason
+    assert run.docs_new == 5
