@@ -242,8 +242,9 @@ def run(report: Report, quick: bool) -> None:
     items = list(sightings(total, portals=PORTALS))
     one_by_one = QUICK_ONE_BY_ONE if quick else ONE_BY_ONE
     head = "" if quick else f" (PostgreSQL: after a bulk load of {PG_BULK:,})"
-    report.note(f"{total:,} sightings over {PORTALS} portals, all through the store{head}: the last {one_by_one:,} through save_document, the rest through "
-                f"save_documents in each portal's batches of {BATCH}")
+    report.note(f"{total:,} sightings over {PORTALS} portals, all through the store{head}: the last "
+                f"{one_by_one:,} through save_document, the rest through save_documents in each portal's "
+                f"batches of {BATCH}")
     with tempfile.TemporaryDirectory(prefix="eduwatch-bench-store-") as tmp:
         bench_backend(report, "sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}", items, quick)
     url = postgres_url()

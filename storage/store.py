@@ -319,18 +319,20 @@ class Store:
         # Core statements, no ORM session: the unit of work cost more per sighting than the SQL
         # itself (a flush sorts, diffs and refreshes every object).
         with self.db.engine.begin() as connection:
-            batch = _load_batch(connection, records)
-            saved = [self._save(connection, record, run_id, batch) for record in records]
+            keys = [identity_keys(record) for record in records]
+            batch = _load_batch(connection, records, keys)
+            saved = [self._save(connection, record, its_keys, run_id, batch) for record, its_keys in zip(records, keys)]
             _write_batch(connection, batch)
             new, updated = batch.counters["new"], batch.counters["updated"]
             if new or updated:
                 connection.execute(_COUNT_OUTCOMES, {"run_id": run_id, "new": new, "updated": updated})
             return [SaveResult(_id_of(document), outcome) for document, outcome in saved]
 
-    def _save(self, connection: Connection, record: DocumentRecord, run_id: int, batch: _Batch) -> tuple[_Document, str]:
+    def _save(
+        self, connection: Connection, record: DocumentRecord, keys: list[tuple[str, str]], run_id: int, batch: _Batch
+    ) -> tuple[_Document, str]:
         now = utcnow()
         source = batch.sources.get(record.url)
-        keys = identity_keys(record)
         document = source.document if source else _first_match(keys, batch)
         if document is None:
             document = _Document(id=None, values={"first_seen": now, "content_hash": ""})
@@ -348,7 +350,8 @@ class Store:
                 batch.keys[key] = document
         if source is None:
             portal_id, portal_title = self._run_portal(connection, run_id)
-            source = _Source(id=None, document=document, values={"url": record.url, "portal_id": portal_id, "first_seen": now})
+            values = {"url": record.url, "portal_id": portal_id, "first_seen": now}
+            source = _Source(id=None, document=document, values=values)
             batch.sources[record.url] = source
             document.sources.append((record.url, portal_title))
         self._update_source(source, record, run_id, now)
@@ -425,14 +428,15 @@ class Store:
             return session.scalar(select(func.count(Document.id))) or 0
 
 
-def _load_batch(connection: Connection, records: Sequence[DocumentRecord]) -> _Batch:
-    """Read what the batch's sightings can meet: their URLs, identity keys and those documents."""
+def _load_batch(connection: Connection, records: Sequence[DocumentRecord], keys: list[list[tuple[str, str]]]) -> _Batch:
+    """Read what the batch's sightings can meet: their URLs, identity ``keys`` and those documents."""
     batch = _Batch()
     stored_sources = connection.execute(_SOURCES_AT, {"urls": list({record.url for record in records})}).all()
-    keys = list({key for record in records for _kind, key in identity_keys(record)})
-    stored_keys = connection.execute(_KEYS_IN, {"keys": keys})
+    wanted = list({key for record_keys in keys for _kind, key in record_keys})
+    stored_keys = connection.execute(_KEYS_IN, {"keys": wanted})
     batch.stored_keys.update({key: document_id for key, document_id in stored_keys})
-    batch.documents = _load_documents(connection, {row.document_id for row in stored_sources} | set(batch.stored_keys.values()))
+    met = {row.document_id for row in stored_sources} | set(batch.stored_keys.values())
+    batch.documents = _load_documents(connection, met)
     for row in stored_sources:
         values = {"list_title": row.list_title, "list_date": row.list_date, "list_state": row.list_state}
         batch.sources[row.url] = _Source(id=row.id, document=batch.documents[row.document_id], values=values)

@@ -332,3 +332,27 @@ def test_a_changed_attachment_text_is_an_update_in_place(store: Store, db: Datab
     with db.sessions() as session:
         (after,) = session.scalars(select(Attachment)).all()
     assert (after.id, after.text) == (before.id, "新正文")
+
+
+def test_a_document_another_writer_saved_first_is_found_on_the_retry(store: Store, db: Database) -> None:
+    """Two crawl workers meet the same notice: the one that loses the race on its identity keys
+    redoes its sighting against the winner's document instead of failing or duplicating it."""
+    from sqlalchemy import event
+
+    other = Store(Database(db.url, create=False))
+    raced: list[bool] = []
+
+    def save_it_first(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith("INSERT INTO documents") and not raced:
+            raced.append(True)  # between this writer's lookups and its inserts
+            other.save_document(huilai(portal="jieyang", url="http://www.jieyang.gov.cn/p/1.html"),
+                                other.start_run("jieyang", full=False))
+
+    event.listen(db.engine, "before_cursor_execute", save_it_first)
+    try:
+        result = store.save_document(huilai(), store.start_run("huilai", full=False))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", save_it_first)
+        other.db.dispose()
+    assert raced and result.outcome == "new_source"
+    assert (count(db, Document), count(db, Source)) == (1, 2)
