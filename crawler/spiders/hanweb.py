@@ -112,7 +112,7 @@ class HanwebSpider(PortalSpider):
         if not entries or total is None or shown >= total:
             self.list_ended(list_key)
             return
-        if not fresh:
+        if not fresh or self.max_list_pages < 2:  # the column page is group 1 of the walk
             return
         form = self._form(ajax, next_params, response.url)
         if not form.get("columnid") or not form.get("unitid"):

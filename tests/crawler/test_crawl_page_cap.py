@@ -55,3 +55,13 @@ def test_max_list_pages_1_still_names_a_list_with_a_second_page(tmp_path: Path, 
     assert run.status == "ok" and run.reason is not None
     assert run.reason.startswith("stopped at max_list_pages=1 on "), run.reason
     assert run.docs_new == 5
+
+
+def test_hanweb_with_max_list_pages_1_reads_only_the_column_page(tmp_path: Path, serve_portal, sqlite_url: str) -> None:  # type: ignore[no-untyped-def]
+    site = samples.synthetic_site("hanweb", 60, page_size=5, edu_every=0)
+    site.options["perpage"] = 3
+    config = write_config(tmp_path / "one.toml", sqlite_url, [serve_portal(site)], max_list_pages=1)
+    [run] = run_crawl(config, [site.name], full=True)
+    assert run.status == "ok" and run.reason is not None
+    assert run.reason.startswith("stopped at max_list_pages=1 on "), run.reason
+    assert not [record.path for record in site.log if "dataproxy" in record.path]
