@@ -118,10 +118,9 @@ class _Tokenizer:
     """Flattens a tree into label/value candidates, skipping the body and script.
 
     ``walk`` runs once per element of every detail page, the crawler's hottest Python code: the
-    body-container test is two attribute reads done only on elements that carry attributes
-    (an XPath over the whole tree for them cost as much as the rest of the walk), and the
-    common case — an inline or block element with text — is inlined rather than split into
-    helper calls.
+    body-container test is two attribute reads per element (an XPath over the whole tree to
+    find the containers first cost as much as the rest of the walk), and the common case — an
+    inline or block element with text — is inlined rather than split into helper calls.
     """
 
     def __init__(self, hanweb: bool) -> None:
