@@ -15,8 +15,8 @@ from lxml import etree
 HtmlTree = lxml.html.HtmlElement
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 # lxml.html's own parser picks each element's class in a Python callback (form, input, label …
-# get classes of their own), run for every element the extractors touch: a third of the label
-# walk. Every element is a plain HtmlElement here (text_content, cssselect), chosen in C.
+# get classes of their own), run for every element the extractors touch: ~12% of label
+# extraction. Every element is a plain HtmlElement here (text_content, cssselect), chosen in C.
 _ELEMENT_CLASSES = etree.ElementDefaultClassLookup(
     element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment,
     pi=lxml.html.HtmlProcessingInstruction, entity=lxml.html.HtmlEntity,
