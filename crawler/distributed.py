@@ -29,7 +29,12 @@ the worker that brings it to zero closes the run in the database. The scheduler 
 as a local crawl does, and enforces the time limit (remaining requests of a cancelled run
 are dropped; the next run finds what they would have).
 
-Not done in distributed mode: withdrawal probes at the end of a run (a local run does them).
+Withdrawal probes, as at the end of a local run: every worker's list walk merges its lists'
+coverage into ``<p>:run:<id>:coverage`` (:mod:`crawler.distributed_probes`). The worker that
+first brings the count to zero claims the tally's ``probes`` field (HSETNX: one worker per
+run); unless the run was blocked, cancelled or failed to read a list, it computes the known
+URLs missing from the lists within their covered range, counts them on the tally and pushes
+them into the shared queue. Whichever worker brings the count to zero again closes the run.
 """
 
 from __future__ import annotations
@@ -61,6 +66,7 @@ from twisted.internet import task
 from twisted.python.failure import Failure
 
 from crawler.blocking import PortalBlocked
+from crawler.distributed_probes import probe_candidates, share_walk
 from crawler.heap import freeze_startup_heap
 from crawler.settings import settings_for_config
 from crawler.spiders import spider_for
@@ -113,6 +119,9 @@ class Keys:
 
     def errors(self, run_id: int | str) -> str:
         return f"{self.prefix}:run:{run_id}:errors"
+
+    def coverage(self, run_id: int | str) -> str:
+        return f"{self.prefix}:run:{run_id}:coverage"
 
     def worker(self, worker_id: str) -> str:
         return f"{self.prefix}:worker:{worker_id}"
@@ -170,6 +179,10 @@ class RunTally:
     def claim_finish(self) -> bool:
         """True for exactly one caller: the one who closes the run."""
         return bool(self.server.hsetnx(self.key, "finished", time.time()))
+
+    def claim_probes(self) -> bool:
+        """True for exactly one caller: the one who decides the run's withdrawal probes."""
+        return bool(self.server.hsetnx(self.key, "probes", 0))
 
 
 def finish_from_tally(store: Store, tally: RunTally) -> RunSummary:
@@ -388,6 +401,7 @@ class DistributedSpider(RedisSpider):
         spider.crawler = self.crawler
         spider.settings = self.crawler.settings
         spider._setup(self.crawler)
+        spider.walk = share_walk(spider.walk, self.redis, self.keys.coverage(run_id))
         self._share_attachments(spider, run_id)
         for old in [r for r in self.delegates if r < run_id - 1000]:
             self.delegates.pop(old, None)
@@ -432,13 +446,15 @@ class DistributedSpider(RedisSpider):
 
     # --- routing ----------------------------------------------------------------------------
 
-    def wrap(self, request: Request, portal: str, run_id: int, full: bool) -> Request:
-        """Point a portal spider's request at the router; count it on its run before it exists."""
+    def wrap(self, request: Request, portal: str, run_id: int, full: bool, *, counted: bool = False) -> Request:
+        """Point a portal spider's request at the router; count it on its run before it exists
+        (``counted``: the caller already did, for a batch)."""
         callback = request.callback.__name__ if request.callback else "parse"
         errback = request.errback.__name__ if request.errback else None
         meta = dict(request.meta)
         meta.update(ew_portal=portal, ew_run=run_id, ew_full=full, ew_cb=callback, ew_eb=errback)
-        RunTally(self.redis, self.keys, run_id).add(1)
+        if not counted:
+            RunTally(self.redis, self.keys, run_id).add(1)
         return request.replace(callback=self.route, errback=self.route_error, meta=meta)
 
     async def route(self, response: Response, **kwargs: Any) -> AsyncIterator[Any]:
@@ -531,12 +547,50 @@ class DistributedSpider(RedisSpider):
     def _finish_one(self, tally: RunTally) -> None:
         if tally.add(-1) > 0:
             return
-        if tally.field("cancelled") or not tally.claim_finish():
+        if tally.field("cancelled") or self._schedule_probes(tally) or not tally.claim_finish():
             return
         summary = finish_from_tally(self.store, tally)
         self.delegates.pop(tally.run_id, None)
         log.info("%s: run %s %s (%d new, %d updated, %d pages, %d errors)", summary.portal, summary.run_id,
                  summary.status, summary.docs_new, summary.docs_updated, summary.pages_fetched, summary.errors)
+
+    def _schedule_probes(self, tally: RunTally) -> bool:
+        """At the run's first zero: queue its withdrawal probes. True when the run goes on."""
+        if not tally.claim_probes():
+            return False
+        snap = tally.snapshot()
+        if tally.stopped() or int(snap.get("list_failures", 0)):
+            return False  # a list we could not read vouches for nothing (as in a local run)
+        portal, full = snap["portal"], snap.get("full") == "1"
+        try:
+            candidates = probe_candidates(self.store, self.redis, self.keys.coverage(tally.run_id), portal, tally.run_id)
+            if not candidates:
+                return False
+            delegate = self.delegate(portal, tally.run_id, full)
+            requests = [
+                self.wrap(
+                    Request(
+                        url,
+                        callback=delegate.probe_done,
+                        errback=delegate.probe_failed,
+                        # as PortalSpider._on_idle: a 404/410 is an answer, not an error
+                        meta={"handle_httpstatus_list": [404, 410], "dont_retry": False},
+                        dont_filter=True,
+                    ),
+                    portal, tally.run_id, full, counted=True,
+                )
+                for url in candidates
+            ]
+        except Exception:  # noqa: BLE001 — no probes this run; the run itself is still closed
+            log.exception("%s: run %s: could not work out withdrawal probes", portal, tally.run_id)
+            return False
+        # Counted before any is queued: another worker must not see zero after the first one.
+        tally.add(len(requests))
+        self.redis.hset(tally.key, "probes", len(requests))
+        log.info("%s: run %s: probing %d known URLs missing from the lists", portal, tally.run_id, len(requests))
+        for request in requests:
+            self.crawler.engine.crawl(request)
+        return True
 
     def run_stopped(self, run_id: int) -> str | None:
         cached = self._stopped_cache.get(run_id)

@@ -67,7 +67,9 @@ class Verdict(Enum):
 
 
 @dataclass
-class _Coverage:
+class ListCoverage:
+    """How far one list was walked in this run (shared between workers in distributed mode)."""
+
     oldest: date | None = None
     exhausted: bool = False  # the list was walked to its last page and that page was its real end
     window: bool = False  # the list ended, but shows only a recent window of the portal's documents
@@ -85,7 +87,7 @@ class ListWalk:
     revisit_days: float = 0.0
     now: datetime = field(default_factory=datetime.utcnow)
     seen: set[str] = field(default_factory=set)
-    coverage: dict[str, _Coverage] = field(default_factory=dict)
+    coverage: dict[str, ListCoverage] = field(default_factory=dict)
 
     def verdict(self, entry: ListEntry) -> Verdict:
         known = self.known.get(entry.url)
@@ -112,7 +114,7 @@ class ListWalk:
         nothing but repeats (a server that answers the last page again past the end, or
         page 0 and page 1 alike) sets ``repeated``: paging on would loop.
         """
-        cover = self.coverage.setdefault(list_key, _Coverage())
+        cover = self.coverage.setdefault(list_key, ListCoverage())
         cover.pages += 1
         shown = 0
         new_here = 0
@@ -153,7 +155,7 @@ class ListWalk:
         says it holds (an API that exposes only a recent window), so it vouches only for the
         range it showed — what is older is out of view, not gone.
         """
-        cover = self.coverage.setdefault(list_key, _Coverage())
+        cover = self.coverage.setdefault(list_key, ListCoverage())
         if complete:
             cover.exhausted = True
         else:
