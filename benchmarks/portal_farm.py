@@ -107,6 +107,16 @@ def write_config(
     return path
 
 
+def crawl_split() -> tuple[int, int]:
+    """(portals per crawl child, children at once) that the configurations written here give."""
+    from eduwatch.config import CrawlConfig
+
+    defaults = CrawlConfig()
+    per = int(os.environ.get("EDUWATCH_BENCH_PORTALS_PER_PROCESS", "").strip() or defaults.portals_per_process)
+    at_once = int(os.environ.get("EDUWATCH_BENCH_PROCESSES", "").strip() or defaults.processes)
+    return per, at_once
+
+
 def _split_lines() -> list[str]:
     """``[crawl]`` lines for the crawl split, from the environment (unset: eduwatch's defaults)."""
     lines = []

@@ -31,9 +31,8 @@ import sys
 from dataclasses import dataclass
 
 from benchmarks.incremental_cycle import report_cycle, run_cycle
-from benchmarks.portal_farm import PROJECT_ROOT
+from benchmarks.portal_farm import PROJECT_ROOT, crawl_split
 from benchmarks.report import Report, at_most
-from eduwatch.config import CrawlConfig
 
 TARGET_PORTALS = 3_000
 FULL_SIZES = (100, 300)
@@ -94,14 +93,6 @@ def run(report: Report, quick: bool) -> None:
     extrapolate(report, cycles[-2], cycles[-1])
 
 
-def _split() -> tuple[int, int]:
-    """(portals per crawl child, children at once), as the benchmark's configurations set them."""
-    defaults = CrawlConfig()
-    per = int(os.environ.get("EDUWATCH_BENCH_PORTALS_PER_PROCESS", "") or defaults.portals_per_process)
-    at_once = int(os.environ.get("EDUWATCH_BENCH_PROCESSES", "") or defaults.processes)
-    return per, at_once
-
-
 def child_cost_model(small: Cycle, large: Cycle, per: int) -> tuple[float, float]:
     """(seconds per child, seconds per portal) fitted to two measured cycles.
 
@@ -127,7 +118,7 @@ def largest_child_mb(small: Cycle, large: Cycle, per: int) -> float:
 
 
 def extrapolate(report: Report, small: Cycle, large: Cycle) -> None:
-    per, at_once = _split()
+    per, at_once = crawl_split()
     children = math.ceil(TARGET_PORTALS / per)
     rounds = math.ceil(children / at_once)
     fixed, per_portal = child_cost_model(small, large, per)
