@@ -568,17 +568,7 @@ class DistributedSpider(RedisSpider):
                 return False
             delegate = self.delegate(portal, tally.run_id, full)
             requests = [
-                self.wrap(
-                    Request(
-                        url,
-                        callback=delegate.probe_done,
-                        errback=delegate.probe_failed,
-                        # as PortalSpider._on_idle: a 404/410 is an answer, not an error
-                        meta={"handle_httpstatus_list": [404, 410], "dont_retry": False},
-                        dont_filter=True,
-                    ),
-                    portal, tally.run_id, full, counted=True,
-                )
+                self.wrap(delegate.probe_request(url), portal, tally.run_id, full, counted=True)
                 for url in candidates
             ]
         except Exception:  # noqa: BLE001 — no probes this run; the run itself is still closed

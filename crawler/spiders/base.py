@@ -521,16 +521,18 @@ class PortalSpider(scrapy.Spider):
             return
         self.logger.info("%s: probing %d known URLs missing from the lists", self.portal, len(candidates))
         for url in candidates:
-            self.crawler.engine.crawl(
-                Request(
-                    url,
-                    callback=self.probe_done,
-                    errback=self.probe_failed,
-                    meta={"handle_httpstatus_list": [404, 410], "dont_retry": False},
-                    dont_filter=True,
-                )
-            )
+            self.crawler.engine.crawl(self.probe_request(url))
         raise DontCloseSpider
+
+    def probe_request(self, url: str) -> Request:
+        """Re-request a known URL missing from the lists: a 404/410 is an answer, not an error."""
+        return Request(
+            url,
+            callback=self.probe_done,
+            errback=self.probe_failed,
+            meta={"handle_httpstatus_list": [404, 410], "dont_retry": False},
+            dont_filter=True,
+        )
 
     def probe_done(self, response: Response) -> None:
         self.store.record_probe(self.run_id, response.request.url, response.status)  # type: ignore[union-attr]
