@@ -55,13 +55,19 @@ def prefix() -> Iterator[str]:
 def shared_db_url(tmp_path: Path) -> Iterator[str]:
     """The shared PostgreSQL when configured (what production uses); else SQLite, which several
     processes on one machine can share too, so the test still runs without a server."""
+    yield from own_database(tmp_path, "distributed")
+
+
+def own_database(tmp_path: Path, suffix: str) -> Iterator[str]:
+    """A PostgreSQL database of the test's own, ``<test db>_<suffix>`` (other tests drop the shared
+    database's schema while they run), created first and dropped after; SQLite without a server."""
     if not PG_URL:
         yield f"sqlite:///{tmp_path / 'shared.db'}"
         return
     import psycopg
 
     url = make_url(PG_URL)
-    name = f"{url.database}_distributed"
+    name = f"{url.database}_{suffix}"
     admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -8,14 +8,12 @@ list, as one local walk over every page would.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 import redis
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
 from crawler.distributed import Keys
 from localportals import PortalServer, Site, samples
@@ -23,30 +21,15 @@ from storage.database import Database
 from storage.models import Source
 from storage.store import RunSummary
 from tests.crawler.test_distributed import (  # noqa: F401 — prefix and servers are fixtures
-    crawl_all, prefix, requests_fetched, servers, start_worker, stop_workers, write_config,
+    crawl_all, own_database, prefix, requests_fetched, servers, start_worker, stop_workers, write_config,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
-PG_URL = os.environ.get("EDUWATCH_TEST_DATABASE_URL")
 
 
 @pytest.fixture
 def probes_db_url(tmp_path: Path) -> Iterator[str]:
-    """A PostgreSQL database of its own when configured (other tests drop ``test``'s schema); else SQLite."""
-    if not PG_URL:
-        yield f"sqlite:///{tmp_path / 'shared.db'}"
-        return
-    import psycopg
-
-    url = make_url(PG_URL)
-    name = f"{url.database}_distributed_probes"
-    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield from own_database(tmp_path, "distributed_probes")
 
 
 def one_run(db: Database, config: Path, site: Site, **kwargs: object) -> RunSummary:
