@@ -165,13 +165,19 @@ def parse_schedule(text: str) -> tuple[str, float | str]:
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     """Load ``path``, else ``$EDUWATCH_CONFIG``, else the built-in default."""
+    text, source = _read_config(path)
+    return parse_config(text, source=source)
+
+
+def _read_config(path: str | os.PathLike[str] | None) -> tuple[str, str]:
+    """(text, source name) of ``path``, else ``$EDUWATCH_CONFIG``, else the built-in default."""
     chosen = path or os.environ.get("EDUWATCH_CONFIG")
     file = Path(chosen) if chosen else DEFAULT_CONFIG
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{file}: cannot read the configuration: {exc.strerror}") from exc
-    return parse_config(text, source=str(file) if chosen else "<built-in default>")
+    return text, str(file) if chosen else "<built-in default>"
 
 
 def load_config_once(path: str | os.PathLike[str] | None = None) -> Config:
@@ -183,13 +189,8 @@ def load_config_once(path: str | os.PathLike[str] | None = None) -> Config:
     writing another config at the same path — is parsed afresh; the default database URL is
     part of the key because it comes from the environment, not the file.
     """
-    chosen = path or os.environ.get("EDUWATCH_CONFIG")
-    file = Path(chosen) if chosen else DEFAULT_CONFIG
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{file}: cannot read the configuration: {exc.strerror}") from exc
-    return _parse_cached(text, str(file) if chosen else "<built-in default>", default_database_url())
+    text, source = _read_config(path)
+    return _parse_cached(text, source, default_database_url())
 
 
 @functools.lru_cache(maxsize=16)
