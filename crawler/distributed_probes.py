@@ -25,10 +25,7 @@ from datetime import date
 from typing import Iterable
 
 import redis
-from sqlalchemy import select
-
 from crawler.incremental import ListCoverage, ListWalk
-from storage.models import Portal, Source
 from storage.records import ListEntry
 from storage.store import Store
 
@@ -62,12 +59,13 @@ class SharedListWalk(ListWalk):
     def observe(self, list_key: str, entries: Iterable[ListEntry]) -> int:
         entries = list(entries)
         new_here = super().observe(list_key, entries)
-        if self.server is not None and entries:
+        if self.server is not None:  # one round trip a list page: its entries and the merged coverage
             pipe = self.server.pipeline()
-            pipe.sadd(self._urls_key(list_key), *{entry.url for entry in entries})
-            pipe.expire(self._urls_key(list_key), COVERAGE_TTL)
+            if entries:
+                pipe.sadd(self._urls_key(list_key), *{entry.url for entry in entries})
+                pipe.expire(self._urls_key(list_key), COVERAGE_TTL)
+            self._share(list_key, pipe)
             pipe.execute()
-        self._share(list_key)
         return new_here
 
     def listed_count(self, list_key: str) -> int:
@@ -83,13 +81,14 @@ class SharedListWalk(ListWalk):
     def _urls_key(self, list_key: str) -> str:
         return f"{self.coverage_key}:urls:{list_key}"
 
-    def _share(self, list_key: str) -> None:
-        if self.server is None:
+    def _share(self, list_key: str, client: "redis.Redis | redis.client.Pipeline | None" = None) -> None:
+        client = client if client is not None else self.server
+        if client is None:
             return
         cover = self.coverage[list_key]
         oldest = str(cover.oldest.toordinal()) if cover.oldest is not None else ""
-        self.server.eval(_MERGE, 1, self.coverage_key, list_key, oldest, int(cover.exhausted), int(cover.window),
-                         COVERAGE_TTL)
+        client.eval(_MERGE, 1, self.coverage_key, list_key, oldest, int(cover.exhausted), int(cover.window),
+                    COVERAGE_TTL)
 
 
 def share_walk(walk: ListWalk, server: redis.Redis, coverage_key: str) -> SharedListWalk:
@@ -112,20 +111,10 @@ def merged_coverage(server: redis.Redis, coverage_key: str) -> dict[str, ListCov
     return coverage
 
 
-def listed_in_run(store: Store, portal: str, run_id: int) -> set[str]:
-    """URLs of ``portal`` some list showed in this run (mark_listed or a save set the run id)."""
-    with store.db.sessions() as session:
-        return set(session.scalars(
-            select(Source.url)
-            .join(Portal, Source.portal_id == Portal.id)
-            .where(Portal.name == portal, Source.last_listed_run_id == run_id)
-        ))
-
-
 def probe_candidates(store: Store, server: redis.Redis, coverage_key: str, portal: str, run_id: int) -> list[str]:
     """What a local run's walk would probe, had it seen every page the workers parsed."""
     coverage = merged_coverage(server, coverage_key)
     if not coverage:
         return []
-    walk = ListWalk(store.known_sources(portal), coverage=coverage, seen=listed_in_run(store, portal, run_id))
+    walk = ListWalk(store.known_sources(portal), coverage=coverage, seen=store.listed_in_run(portal, run_id))
     return walk.probe_candidates()

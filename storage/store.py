@@ -219,6 +219,16 @@ class Store:
             )
             return {row.url: KnownSource(*row) for row in rows}
 
+    def listed_in_run(self, portal: str, run_id: int) -> set[str]:
+        """URLs of ``portal`` some list showed in run ``run_id`` (mark_listed or a save set it):
+        what a distributed run's workers saw between them."""
+        with self.db.sessions() as session:
+            return set(session.scalars(
+                select(Source.url)
+                .join(Portal, Source.portal_id == Portal.id)
+                .where(Portal.name == portal, Source.last_listed_run_id == run_id)
+            ))
+
     def mark_listed(self, run_id: int, portal: str, entries: Iterable[ListEntry]) -> None:
         """Known entries seen on a list this run: they are still published."""
         urls = [entry.url for entry in entries]
