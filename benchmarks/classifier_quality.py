@@ -3,7 +3,7 @@ document, and the time for one synthetic 100,000-character plan.
 
 Run ``python -m benchmarks.classifier_quality [--quick]``; it also has ``run(report, quick)`` so
 the benchmark runner can include it. It prints figures and never asserts (the corpus thresholds
-are asserted by tests/monitor/test_classifier.py). The corpus is tests/monitor/corpus/; seed
+are asserted by tests/monitor/changes/test_classifier.py). The corpus is tests/monitor/changes/corpus/; seed
 bodies are read from ../shared/seeds when present, otherwise from the corpus copies.
 """
 
@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 
 from benchmarks.report import Report, at_least, at_most
-from monitor.classifier import RULES_VERSION, ClassifiableDocument, classify
+from monitor.changes.classifier import RULES_VERSION, ClassifiableDocument, classify
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO / "tests" / "monitor" / "corpus"
+CORPUS = REPO / "tests" / "monitor" / "changes" / "corpus"
 SEEDS = REPO / ".." / "shared" / "seeds"
 FIELDS = ("title", "body", "doc_no", "category", "keywords", "publisher", "attachments_text")
 PLAN_CHARS = 100_000

@@ -25,8 +25,8 @@ from typing import Callable
 
 from benchmarks.plan_diff_classify import revise
 from benchmarks.report import Report, at_most
-from monitor.diffing import DEFAULT_CONTEXT, DIFF_TIMEOUT, diff_texts
-from monitor.textnorm import clean_text
+from monitor.changes.diffing import DEFAULT_CONTEXT, DIFF_TIMEOUT, diff_texts
+from monitor.changes.textnorm import clean_text
 
 SEED = Path(__file__).resolve().parent.parent / "tests" / "monitor" / "fixtures" / "seed_000_huantai.txt"
 CHARS = 100_000
@@ -57,7 +57,7 @@ def _median(repeats: int, action: Callable[[], object]) -> float:
 def _monitor_pass_seconds(old: str, new: str) -> tuple[float, str]:
     """One changed 100k document through run_monitor on a fresh SQLite database."""
     from eduwatch.config import PortalConfig
-    from monitor.revisions import run_monitor
+    from monitor.changes.revisions import run_monitor
     from storage.database import Database
     from storage.records import DocumentRecord
     from storage.store import Store
@@ -104,7 +104,7 @@ def run(report: Report, quick: bool) -> None:
     unrelated = old[::-1]  # the pathological pair DIFF_TIMEOUT exists for
     seconds = _median(1, lambda: _diff_summary_html(old, unrelated))
     report.figure("worst case, two unrelated 100k texts: diff + summary + html(context)", seconds * 1000, "ms",
-                  note=f"bounded by monitor.diffing.DIFF_TIMEOUT = {DIFF_TIMEOUT} s; no target")
+                  note=f"bounded by monitor.changes.diffing.DIFF_TIMEOUT = {DIFF_TIMEOUT} s; no target")
     seconds, note = _monitor_pass_seconds(old, one)
     report.figure("monitor pass for one revised 100k document (SQLite)", seconds * 1000, "ms",
                   target="< 1000", check=at_most(1000), note=note)

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Callable
 
 from benchmarks.report import Report, at_most
-from monitor.classifier import ClassifiableDocument, classify
-from monitor.diffing import diff_texts
+from monitor.changes.classifier import ClassifiableDocument, classify
+from monitor.changes.diffing import diff_texts
 
 SEEDS = Path(__file__).resolve().parent.parent / "localportals" / "seeds"
 PLAN_CHARS = 100_000
@@ -96,7 +96,7 @@ def run(report: Report, quick: bool) -> None:
     unrelated = long_plan(seed=9)[::-1]  # the pathological pair the timeout exists for
     _, worst = _best_and_median(1, lambda: diff_texts(old, unrelated))
     report.figure("diff of two unrelated 100k texts", worst * 1000, "ms",
-                  note="bounded by monitor.diffing.DIFF_TIMEOUT; no target")
+                  note="bounded by monitor.changes.diffing.DIFF_TIMEOUT; no target")
 
     document = ClassifiableDocument(title="关于印发龙川县加快推进城乡教育优质均衡发展实施方案的通知", body=new,
                                     doc_no="龙教〔2022〕12号", publisher="龙川县教育局")

@@ -686,7 +686,7 @@ def crawl_distributed(
 ) -> RunSummary:
     """One run of ``portal`` done by the workers; returns when they have finished it.
 
-    Holds ``crawl:<portal>`` like a local crawl (raises :class:`monitor.jobs.PortalBusy`-style
+    Holds ``crawl:<portal>`` like a local crawl (raises :class:`monitor.shell.jobs.PortalBusy`-style
     :class:`PortalBusyError` when someone else crawls the portal). A run that exceeds
     ``time_limit``, stalls (no worker progress for ``stall_timeout``), or is stopped, is
     cancelled: its remaining requests are dropped and the run is recorded as failed.

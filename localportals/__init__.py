@@ -1,6 +1,6 @@
 """Local imitations of the Chinese government portal families eduwatch crawls, served on 127.0.0.1.
 
-Used by the crawler/monitor/daemon tests, by ``eduwatch demo`` (no internet) and by the
+Used by the crawler/monitor/shell/daemon tests, by ``eduwatch demo`` (no internet) and by the
 benchmarks. Stdlib only, plus python-docx for .docx attachments.
 
     from localportals import PortalServer, sample_sites

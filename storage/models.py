@@ -78,7 +78,7 @@ class Document(Base):
     monitored_hash: Mapped[str | None] = mapped_column(String(64))
     first_seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    # Classification by monitor.classifier; None until classified.
+    # Classification by monitor.changes.classifier; None until classified.
     is_rural_plan: Mapped[bool | None] = mapped_column(Boolean)
     rural_score: Mapped[float | None] = mapped_column(Float)
     rural_evidence: Mapped[list[Any] | None] = mapped_column(JSON)

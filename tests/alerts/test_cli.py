@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.cli import main
+from monitor.shell.cli import main
 from storage.database import Database
 from tests.alerts.conftest import add_document, add_event, add_portal
 from tests.monitor.json_times import assert_utc_times

@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 from crawler.distributed import Keys, crawl_distributed
 from eduwatch.config import load_config
 from localportals import PortalServer, Site, samples
-from monitor.jobs import crawl_portals_locked
+from monitor.shell.jobs import crawl_portals_locked
 from storage.database import Database
 from storage.models import CrawlRun, Document, Source
 from storage.store import RunSummary

@@ -1,0 +1,147 @@
+"""What ``eduwatch status`` shows: the daemon, each portal's last crawl and next run, the outbox.
+
+Everything is read from the database, so ``status`` works from any machine and while the
+daemon runs: the daemon's state is its ``daemon`` lease (holder, start, heartbeat), next runs
+are the ``schedule:<portal>`` rows it publishes, running crawls are the ``crawl:<portal>``
+leases, and alert counts come from the ``alerts`` table.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from alerts.outbox import webhook_problems
+from eduwatch.config import Config
+from monitor.shell.cli.table import TIMEZONE, cut, format_table, json_time, show_time
+from storage.database import Database
+from storage.locks import Locks
+from storage.models import Alert, CrawlRun, Portal
+
+DAEMON_LOCK = "daemon"
+DAEMON_LEASE_TTL = 30.0  # as monitor.shell.daemon; duplicated so status need not import APScheduler
+FAILED = ("failed", "blocked")
+
+
+def collect_status(db: Database, config: Config) -> dict[str, Any]:
+    locks = Locks(db)
+    now = locks.now()
+    daemon_lease = locks.get(DAEMON_LOCK)
+    alive = daemon_lease is not None and daemon_lease.alive(now)
+    daemon: dict[str, Any] = {"running": alive}
+    if daemon_lease is not None:
+        heartbeat = daemon_lease.expires_at - timedelta(seconds=DAEMON_LEASE_TTL)
+        daemon.update(
+            holder=daemon_lease.holder,
+            started=json_time(daemon_lease.acquired_at),
+            last_heartbeat=json_time(heartbeat),
+            heartbeat_age_seconds=round(max(0.0, (now - heartbeat).total_seconds()), 1),
+        )
+        if not alive:
+            daemon["note"] = "lease expired: the daemon stopped without releasing it (killed?)"
+    next_runs = {
+        lease.name.split(":", 1)[1]: lease.expires_at
+        for lease in locks.list("schedule:")
+        if alive and daemon_lease is not None and lease.holder == daemon_lease.holder
+    }
+    crawling = {
+        lease.name.split(":", 1)[1]: {"holder": lease.holder, "since": json_time(lease.acquired_at)}
+        for lease in locks.list("crawl:")
+        if lease.alive(now)
+    }
+    portals = []
+    with db.sessions() as session:
+        rows = {p.name: p for p in session.scalars(select(Portal))}
+        for portal in config.portals:
+            row = rows.get(portal.name)
+            last = None
+            failures = 0
+            if row is not None:
+                recent = session.scalars(
+                    select(CrawlRun).where(CrawlRun.portal_id == row.id).order_by(CrawlRun.id.desc()).limit(20)
+                ).all()
+                finished = [run for run in recent if run.status != "running"]
+                last = finished[0] if finished else None
+                for run in finished:
+                    if run.status not in FAILED:
+                        break
+                    failures += 1
+            entry: dict[str, Any] = {
+                "portal": portal.name,
+                "enabled": portal.enabled,
+                "schedule": portal.schedule or config.daemon.default_schedule,
+                "last_crawl": None,
+                "next_run": json_time(next_runs.get(portal.name)),
+                "crawling_now": crawling.get(portal.name),
+                "consecutive_failures": failures,
+                "backing_off": failures >= config.daemon.failure_backoff_after,
+                "blocked_reported_at": json_time(row.blocked_reported_at) if row is not None else None,
+            }
+            if last is not None:
+                entry["last_crawl"] = {
+                    "run": last.id,
+                    "started": json_time(last.started_at),
+                    "finished": json_time(last.finished_at),
+                    "trigger": last.trigger,
+                    "status": last.status,
+                    "reason": last.reason,
+                    "docs_new": last.docs_new,
+                    "docs_updated": last.docs_updated,
+                    "pages": last.pages_fetched,
+                    "errors": last.errors,
+                }
+            portals.append(entry)
+        counts = dict(session.execute(select(Alert.status, func.count(Alert.id)).group_by(Alert.status)).all())
+        problems = [{"subscriber": name, "error": error} for name, error in webhook_problems(session)]
+    alerts = {status: int(counts.get(status, 0)) for status in ("pending", "sending", "failed", "dead", "sent")}
+    return {"now": json_time(now), "daemon": daemon, "portals": portals, "alerts": alerts, "webhook_problems": problems}
+
+
+def format_status(status: dict[str, Any]) -> str:
+    """The human-readable form: a daemon line, a portal table, an alerts line."""
+    lines: list[str] = []
+    daemon = status["daemon"]
+    if daemon["running"]:
+        lines.append(
+            f"daemon: running ({daemon['holder']}), started {show_time(daemon['started'])} {TIMEZONE}, "
+            f"last heartbeat {daemon['heartbeat_age_seconds']:.0f} s ago"
+        )
+    elif daemon.get("holder"):
+        lines.append(f"daemon: not running — {daemon.get('note')} (last holder {daemon['holder']})")
+    else:
+        lines.append("daemon: not running")
+    header = ["portal", "last crawl (UTC)", "result", "new", "upd", "errors", "next run (UTC)", "note"]
+    rows = []
+    for entry in status["portals"]:
+        last = entry["last_crawl"] or {}
+        notes = []
+        if entry["crawling_now"]:
+            notes.append(f"crawling now ({entry['crawling_now']['holder']})")
+        if entry["backing_off"]:
+            notes.append(f"backing off after {entry['consecutive_failures']} failures")
+        if entry["blocked_reported_at"]:
+            notes.append(f"blocked (reported {show_time(entry['blocked_reported_at'])})")
+        if last.get("reason"):  # an ok run's reason is a note (e.g. stopped at max_list_pages)
+            notes.append(cut(str(last["reason"]), 60))
+        if not entry["enabled"]:
+            notes.append("disabled")
+        rows.append([
+            entry["portal"],
+            show_time(last.get("finished") or last.get("started"), "never"),
+            last.get("status", ""),
+            str(last.get("docs_new", "")),
+            str(last.get("docs_updated", "")),
+            str(last.get("errors", "")),
+            show_time(entry["next_run"], "—"),
+            "; ".join(notes),
+        ])
+    lines.append(format_table(header, rows))
+    alerts = status["alerts"]
+    lines.append(
+        "alerts: " + ", ".join(f"{alerts[key]} {key}" for key in ("pending", "sending", "failed", "dead", "sent"))
+    )
+    for problem in status["webhook_problems"]:
+        lines.append(f"subscriber {problem['subscriber']}: WeCom webhook needs fixing — {problem['error']}")
+    return "\n".join(lines)
