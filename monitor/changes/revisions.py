@@ -38,6 +38,7 @@ from monitor.changes.textnorm import clean_text, comparison_key, fold
 from storage.database import Database
 from storage.models import CrawlRun, Document, Event, Revision, Source, utcnow
 from storage.store import ranked_sources
+from storage.runs import mark_monitored, unmonitored_runs
 
 log = logging.getLogger(__name__)
 
@@ -214,11 +215,7 @@ def run_monitor(db: Database, *, now: datetime | None = None) -> MonitorReport:
         now = now.astimezone(timezone.utc).replace(tzinfo=None)
     report = MonitorReport()
     with db.sessions() as session:
-        finished_runs = list(
-            session.scalars(
-                select(CrawlRun.id).where(CrawlRun.finished_at.is_not(None), CrawlRun.monitored.is_(False))
-            )
-        )
+        finished_runs = unmonitored_runs(session)
         document_ids = sorted(set(session.scalars(_pending_documents())))
     for document_id in document_ids:
         try:
@@ -238,7 +235,7 @@ def run_monitor(db: Database, *, now: datetime | None = None) -> MonitorReport:
     if finished_runs and not report.failed:
         # Every document those runs touched has been through the monitor: digests may go out.
         with db.transaction() as session:
-            session.execute(update(CrawlRun).where(CrawlRun.id.in_(finished_runs)).values(monitored=True))
+            mark_monitored(session, finished_runs)
         report.runs_monitored = finished_runs
     log.info(
         "monitor: %d documents, %d revisions, events %s, %d failed",

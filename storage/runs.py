@@ -1,0 +1,315 @@
+"""Crawl runs and the leases that guard them: the one place a run is opened, judged and closed.
+
+A *run* is one crawl of one portal (a ``crawl_runs`` row). It is opened before any request is
+made (by the process that starts the crawl, so a child that dies can still be accounted
+for), closed once with a status from :func:`judge` — the one rulebook, whether the counts
+come from a local spider or from a tally shared by distributed workers — and, if nobody
+closed it, failed with the reason by whoever supervised it (:meth:`Runs.settle`,
+:meth:`Runs.cancel`, :meth:`Runs.fail_interrupted`). Nothing else writes ``CrawlRun`` rows.
+
+The ``crawl:<portal>`` lease (:func:`crawl_lease`, :data:`CRAWL_LEASE_TTL`) makes sure one
+portal has at most one run going at a time, across every process and machine that shares
+the database; :class:`PortalBusy` is what a caller that would not wait gets.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Callable, Iterator, Sequence
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from storage.database import Database
+from storage.locks import Lease, LeaseBusy, LeaseKeeper, Locks
+from storage.models import CrawlRun, Portal, utcnow
+from storage.records import FetchError
+
+MAX_LOGGED_ERRORS = 200  # error_log rows kept per run; the count is always exact
+CRAWL_LEASE_PREFIX = "crawl:"
+CRAWL_LEASE_TTL = 60.0  # renewed every 20 s while the crawl runs; a killed holder frees it in 60 s
+TRIGGERS = ("manual", "schedule", "worker", "benchmark")
+FAILED_STATUSES = ("failed", "blocked")  # what counts as a failed run for back-off and reports
+INTERRUPTED = "interrupted: the process running this crawl stopped before it finished"
+
+
+def crawl_lease(portal: str) -> str:
+    """The lease name that guards crawling ``portal``."""
+    return f"{CRAWL_LEASE_PREFIX}{portal}"
+
+
+class PortalBusy(LeaseBusy):
+    """A portal is being crawled by someone else and the caller asked not to wait (or gave up)."""
+
+    def __init__(self, lease: Lease | None, portal: str) -> None:
+        super().__init__(lease, crawl_lease(portal))
+        self.portal = portal
+        self.args = (f"portal {portal} is being crawled: {self.args[0]}",)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a finished run reports to whoever started it (and, as JSON, across processes)."""
+
+    run_id: int
+    portal: str
+    status: str
+    reason: str | None
+    pages_fetched: int
+    docs_new: int
+    docs_updated: int
+    errors: int
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    @classmethod
+    def of(cls, run: CrawlRun, portal: str | None = None) -> "RunSummary":
+        return cls(run.id, portal or run.portal.name, run.status, run.reason, run.pages_fetched,
+                   run.docs_new, run.docs_updated, run.errors)
+
+
+# --- the one rulebook --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What a crawl saw of one run, the input of :func:`judge`.
+
+    ``close_reason`` is Scrapy's (``finished``, ``closespider_timeout``, ``shutdown``…);
+    ``notes`` are remarks that do not change the status (a list stopped by the page cap).
+    """
+
+    pages_fetched: int
+    errors: Sequence[FetchError] = ()
+    list_failures: int = 0
+    blocked: str | None = None  # the challenge's reason
+    blocked_url: str = ""
+    close_reason: str = "finished"
+    time_limit: float | None = None
+    memory_limit_mb: int | None = None
+    notes: tuple[str, ...] = field(default=())
+
+
+def judge(outcome: RunOutcome) -> tuple[str, str | None]:
+    """The run's status and reason. Blocked beats everything; a run that read no page, or
+    missed a list page, vouches for nothing and fails; a run cut short fails with why."""
+    status, reason = _status(outcome)
+    if outcome.notes and status != "blocked":
+        note = "; ".join(outcome.notes)
+        reason = f"{reason}; {note}" if reason else note
+    return status, reason
+
+
+def _status(outcome: RunOutcome) -> tuple[str, str | None]:
+    if outcome.blocked:
+        return "blocked", f"challenge page at {outcome.blocked_url}: {outcome.blocked}"
+    errors = outcome.errors
+    if outcome.pages_fetched == 0:
+        return "failed", f"nothing could be fetched ({errors[0].reason if errors else outcome.close_reason})"
+    if outcome.list_failures:
+        detail = f": {errors[0].url}: {errors[0].reason}" if errors else ""
+        return "failed", f"{outcome.list_failures} list page(s) could not be read{detail}"
+    return _early_end(outcome)
+
+
+def _early_end(outcome: RunOutcome) -> tuple[str, str | None]:
+    reason = outcome.close_reason
+    if reason == "closespider_timeout":
+        return "failed", f"crawl time limit of {outcome.time_limit or 0:g} s reached before the crawl finished"
+    if reason == "memusage_exceeded":
+        return "failed", f"crawl process exceeded its memory limit of {outcome.memory_limit_mb} MB"
+    if reason == "shutdown":
+        return "failed", "crawl process was stopped (SIGTERM/SIGINT) before the crawl finished"
+    if reason not in ("finished", "blocked"):
+        return "failed", f"crawl ended early ({reason})"
+    return "ok", None
+
+
+# --- the rows ----------------------------------------------------------------------------------
+
+
+class Runs:
+    """Open, close, fail and read ``crawl_runs`` rows on one :class:`Database`."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def open(self, portal: str, *, full: bool, trigger: str = "manual") -> int:
+        """A new ``running`` run of a portal already synced into the store; its id."""
+        with self.db.transaction() as session:
+            portal_id = session.scalar(select(Portal.id).where(Portal.name == portal))
+            if portal_id is None:
+                raise KeyError(f"portal {portal!r} is not in the database (sync the configuration first)")
+            run = CrawlRun(portal_id=portal_id, full=full, trigger=trigger if trigger in TRIGGERS else "manual")
+            session.add(run)
+            session.flush()
+            return run.id
+
+    def close(self, run_id: int, outcome: RunOutcome, *, docs: tuple[int, int] | None = None) -> RunSummary:
+        """Close a run with the status :func:`judge` gives ``outcome``.
+
+        ``docs`` (new, updated) replaces the store's counts when the caller counted exactly
+        (distributed workers count in Redis, where concurrent increments are never lost).
+        """
+        status, reason = judge(outcome)
+        errors = list(outcome.errors)
+        with self.db.transaction() as session:
+            run = session.get_one(CrawlRun, run_id)
+            run.finished_at = utcnow()
+            run.status, run.reason = status, reason
+            run.pages_fetched = outcome.pages_fetched
+            run.errors = len(errors)
+            run.error_log = [{"url": e.url, "reason": e.reason} for e in errors[:MAX_LOGGED_ERRORS]]
+            if docs is not None:
+                run.docs_new, run.docs_updated = docs
+            return RunSummary.of(run)
+
+    def settle(self, run_id: int, reason: str, *, stopped: bool = False) -> RunSummary:
+        """Account for a run its crawler did not close: fail it with ``reason`` if it is still
+        running; otherwise keep what the crawler recorded (``stopped``: a shutdown cut it short,
+        which a run that did not end ``ok`` says in front of its own reason)."""
+        with self.db.transaction() as session:
+            run = session.get_one(CrawlRun, run_id)
+            if run.status == "running":
+                run.status, run.reason, run.finished_at = "failed", reason, utcnow()
+            elif stopped and run.status != "ok":
+                run.reason = f"{reason} ({run.reason})" if run.reason else reason
+            return RunSummary.of(run)
+
+    def cancel(self, run_id: int, why: str, *, pages_fetched: int) -> None:
+        """Fail a run that is still going (time limit, stall, shutdown); a closed run is kept."""
+        with self.db.transaction() as session:
+            run = session.get_one(CrawlRun, run_id)
+            if run.status == "running":
+                run.status, run.reason, run.finished_at = "failed", why, utcnow()
+                run.pages_fetched = pages_fetched
+
+    def fail_interrupted(self, busy_portals: set[str]) -> list[int]:
+        """Fail every ``running`` run whose portal nobody is crawling: its process died."""
+        closed: list[int] = []
+        with self.db.transaction() as session:
+            rows = session.execute(
+                select(CrawlRun, Portal.name).join(Portal, CrawlRun.portal_id == Portal.id)
+                .where(CrawlRun.status == "running")
+            ).all()
+            for run, name in rows:
+                if name in busy_portals:
+                    continue
+                run.status, run.reason, run.finished_at = "failed", INTERRUPTED, utcnow()
+                closed.append(run.id)
+        return closed
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def summary(self, run_id: int) -> RunSummary:
+        with self.db.sessions() as session:
+            return RunSummary.of(session.get_one(CrawlRun, run_id))
+
+    def status(self, run_id: int) -> str:
+        with self.db.sessions() as session:
+            return session.scalar(select(CrawlRun.status).where(CrawlRun.id == run_id)) or "missing"
+
+    def consecutive_failures(self, portal: str, limit: int = 50) -> int:
+        """Finished runs of ``portal`` that failed or were blocked, newest first, until an ok one."""
+        with self.db.sessions() as session:
+            statuses = session.scalars(
+                select(CrawlRun.status).join(Portal, CrawlRun.portal_id == Portal.id)
+                .where(Portal.name == portal, CrawlRun.status != "running")
+                .order_by(CrawlRun.id.desc()).limit(limit)
+            ).all()
+        count = 0
+        for status in statuses:
+            if status not in FAILED_STATUSES:
+                break
+            count += 1
+        return count
+
+    def last_starts(self) -> dict[str, datetime]:
+        """Each portal's latest run start (naive UTC)."""
+        with self.db.sessions() as session:
+            rows = session.execute(
+                select(Portal.name, func.max(CrawlRun.started_at)).join(CrawlRun, CrawlRun.portal_id == Portal.id)
+                .group_by(Portal.name)
+            )
+            return {name: started for name, started in rows}
+
+    def last_runs(self) -> dict[str, RunSummary]:
+        """Each portal's latest run."""
+        with self.db.sessions() as session:
+            latest = select(func.max(CrawlRun.id)).group_by(CrawlRun.portal_id)
+            rows = session.execute(
+                select(CrawlRun, Portal.name).join(Portal, CrawlRun.portal_id == Portal.id)
+                .where(CrawlRun.id.in_(latest))
+            ).all()
+            return {name: RunSummary.of(run, name) for run, name in rows}
+
+
+
+def unmonitored_runs(session: Session) -> list[int]:
+    """Finished runs whose documents the change pass has not looked at yet."""
+    return list(session.scalars(
+        select(CrawlRun.id).where(CrawlRun.finished_at.is_not(None), CrawlRun.monitored.is_(False))
+    ))
+
+
+def mark_monitored(session: Session, run_ids: Sequence[int]) -> None:
+    """In the change pass's own transaction: these runs' documents have been looked at."""
+    if run_ids:
+        session.execute(update(CrawlRun).where(CrawlRun.id.in_(list(run_ids))).values(monitored=True))
+
+
+# --- the crawl lease ------------------------------------------------------------------------------
+
+
+@contextmanager
+def portal_leases(
+    locks: Locks,
+    portals: Sequence[str],
+    holder: str,
+    *,
+    wait: bool,
+    progress: Callable[[str], None] | None = None,
+    wait_timeout: float | None = None,
+    stop: threading.Event | None = None,
+) -> Iterator[list[LeaseKeeper]]:
+    """Hold ``crawl:<portal>`` for each portal, renewed, for the ``with`` block.
+
+    Taken in name order, so two callers waiting for overlapping sets never deadlock.
+    ``wait=False`` raises :class:`PortalBusy` (saying who holds it) instead of waiting.
+    """
+    keepers: list[LeaseKeeper] = []
+    try:
+        for portal in sorted(set(portals)):
+            name = crawl_lease(portal)
+            if wait:
+                _wait_for(locks, portal, holder, progress=progress, wait_timeout=wait_timeout, stop=stop)
+            elif not locks.acquire(name, holder, CRAWL_LEASE_TTL):
+                raise PortalBusy(locks.get(name), portal)
+            keepers.append(LeaseKeeper(locks, name, holder, CRAWL_LEASE_TTL).start())
+        yield keepers
+    finally:
+        for keeper in keepers:
+            keeper.stop(release=True)
+
+
+def _wait_for(locks: Locks, portal: str, holder: str, *, progress: Callable[[str], None] | None,
+              wait_timeout: float | None, stop: threading.Event | None) -> None:
+    name = crawl_lease(portal)
+
+    def told(lease: Lease | None) -> None:
+        who = f"{lease.holder} since {lease.acquired_at:%H:%M:%S} UTC" if lease else "another process"
+        if progress is not None:
+            progress(f"{portal}: waiting, a crawl is running ({who})")
+
+    if not locks.wait_acquire(name, holder, CRAWL_LEASE_TTL, timeout=wait_timeout, on_wait=told, stop=stop):
+        raise PortalBusy(locks.held(name), portal)
+
+
+def busy_portals(locks: Locks) -> set[str]:
+    """Portals whose crawl lease is held right now."""
+    now = locks.now()
+    return {lease.name[len(CRAWL_LEASE_PREFIX):] for lease in locks.list(CRAWL_LEASE_PREFIX) if lease.alive(now)}
