@@ -1,31 +1,21 @@
 """Which subscriber wants which event: the filters of one subscription.
 
 A subscriber's filters are ANDed: region prefix, portal name, keyword and event kind must all
-agree (an empty list means "any"). Event filters:
+agree (an empty list means "any"). The event filters and the kinds each selects are
+:data:`eduwatch.event_kinds.FILTERS`; this module adds one rule of its own: a
+``metadata_changed`` event that moved only dates alerts nobody (portals re-date a notice when
+they touch it, and the edit that came with it is already its own ``revised`` alert).
 
-- ``new_plan``: a ``new`` event for a rural-education plan (``event.is_rural_plan``);
-- ``plan_revised``: ``revised`` *or* ``metadata_changed`` of a plan. A changed 文号, validity or
-  title of a plan is exactly what a plan's followers need to know, so metadata counts too; a
-  change of dates alone does not (portals re-date a notice when they touch it, and the edit
-  that came with it is already its own ``revised`` alert);
-- ``plan_abolished`` / ``plan_withdrawn``: ``abolished`` / ``withdrawn`` of a plan;
-- ``any_new``: every ``new`` event, plan or not.
-
-``reposted`` events never alert: a repost is the same document, already announced. Nothing
-about a non-plan reaches anybody unless they asked for ``any_new``.
+Nothing about a non-plan reaches anybody unless they asked for ``any_new``. A portal without a
+region matches only subscribers without a region filter.
 """
 
 from __future__ import annotations
 
-from storage.models import Document, Event, Portal, Subscriber
+from typing import Sequence
 
-# event filter -> the event kinds it selects among plans
-_PLAN_KINDS: dict[str, tuple[str, ...]] = {
-    "new_plan": ("new",),
-    "plan_revised": ("revised", "metadata_changed"),
-    "plan_abolished": ("abolished",),
-    "plan_withdrawn": ("withdrawn",),
-}
+from eduwatch.event_kinds import DEFAULT_EVENT_FILTERS, FILTERS, METADATA_CHANGED
+from storage.models import Document, Event, Portal, Subscriber
 
 
 def matches(subscriber: Subscriber, event: Event, document: Document, portal: Portal | None) -> bool:
@@ -44,7 +34,7 @@ def match_reasons(
     if not subscriber.active:
         return None
     reasons: list[str] = []
-    event_filter = _event_filter(subscriber.events or ["new_plan"], event)
+    event_filter = _event_filter(subscriber.events or DEFAULT_EVENT_FILTERS, event)
     if event_filter is None:
         return None
     reasons.append(f"event: {event_filter}")
@@ -67,12 +57,13 @@ def match_reasons(
     return reasons
 
 
-def _event_filter(filters: list[str], event: Event) -> str | None:
+def _event_filter(filters: Sequence[str], event: Event) -> str | None:
     """The first of the subscriber's event filters that selects ``event``."""
+    if _dates_only(event):
+        return None
     for name in filters:
-        if name == "any_new" and event.kind == "new":
-            return name
-        if event.is_rural_plan and event.kind in _PLAN_KINDS.get(name, ()) and not _dates_only(event):
+        selected = FILTERS.get(name)
+        if selected is not None and selected.selects(event.kind, bool(event.is_rural_plan)):
             return name
     return None
 
@@ -82,7 +73,7 @@ _DATE_FIELDS = {"written_date", "published_date", "written_date_raw", "published
 
 def _dates_only(event: Event) -> bool:
     """A ``metadata_changed`` event that moved nothing but dates."""
-    if event.kind != "metadata_changed":
+    if event.kind != METADATA_CHANGED:
         return False
     changes = (event.details or {}).get("changes") or {}
     return bool(changes) and set(changes) <= _DATE_FIELDS

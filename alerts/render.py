@@ -19,15 +19,16 @@ from html.parser import HTMLParser
 from typing import Any, Sequence
 from urllib.parse import quote
 
+from eduwatch.event_kinds import ABOLISHED, METADATA_CHANGED, NEW, REPOSTED, REVISED, WITHDRAWN
 from storage.models import Event
 
-KIND_LABELS = {
-    "new": "新文件 New notice",
-    "revised": "修订 Revised",
-    "metadata_changed": "信息变更 Details changed",
-    "abolished": "废止 Abolished",
-    "withdrawn": "撤回 Withdrawn",
-    "reposted": "转载 Reposted",
+KIND_LABELS = {  # one per kind of eduwatch.event_kinds (a test checks none is missing)
+    NEW: "新文件 New notice",
+    REVISED: "修订 Revised",
+    METADATA_CHANGED: "信息变更 Details changed",
+    ABOLISHED: "废止 Abolished",
+    WITHDRAWN: "撤回 Withdrawn",
+    REPOSTED: "转载 Reposted",
 }
 DIGEST_EXCERPT = 400  # characters of body per notice in a digest
 SINGLE_BODY_LIMIT = 30_000  # characters of body in a one-notice e-mail

@@ -17,8 +17,9 @@ from typing import Any, Callable
 
 import platformdirs
 
+from eduwatch.event_kinds import DEFAULT_EVENT_FILTERS, EVENT_FILTERS
+
 PLATFORMS = ("gkmlpt", "hanweb", "trs", "govcn", "generic")
-EVENT_FILTERS = ("new_plan", "plan_revised", "plan_abolished", "plan_withdrawn", "any_new")
 SECURITY_MODES = ("none", "starttls", "ssl")
 DEFAULT_CONFIG = Path(__file__).with_name("default_config.toml")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -101,7 +102,7 @@ class SubscriberConfig:
     regions: tuple[str, ...] = ()
     portals: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
-    events: tuple[str, ...] = ("new_plan",)
+    events: tuple[str, ...] = DEFAULT_EVENT_FILTERS
     digest: bool = False
 
 

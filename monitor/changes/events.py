@@ -1,7 +1,9 @@
-"""Change events: their kinds, their one-line summaries, and how they are read back.
+"""Change events: their one-line summaries, and how they are read back.
 
-Why a module of its own: the monitor pass writes events, and the CLI, the daemon and the
-alerts layer read them; the kinds and the JSON shape a reader sees are defined once, here.
+Why a module of its own: the monitor pass writes events, and the CLI and the daemon read
+them; the JSON shape a reader sees is defined once, here. The kinds themselves live in
+:mod:`eduwatch.event_kinds`, where the alerts layer can import them too; they are re-exported
+here so the change pass names them as ``events.NEW`` etc.
 """
 
 from __future__ import annotations
@@ -13,16 +15,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from eduwatch.event_kinds import (  # noqa: F401 — re-exported for the change pass and the CLI
+    ABOLISHED, EVENT_KINDS, METADATA_CHANGED, NEW, REPOSTED, REVISED, WITHDRAWN,
+)
 from storage.database import Database
 from storage.models import Document, Event
-
-NEW = "new"  # first seen
-REVISED = "revised"  # body or attachment text changed
-METADATA_CHANGED = "metadata_changed"  # title, 文号, dates, validity …
-ABOLISHED = "abolished"  # validity turned to 失效/废止, or is_abolished became true
-WITHDRAWN = "withdrawn"  # gone from its portal's lists and answering 404 twice
-REPOSTED = "reposted"  # a known document found on another portal
-EVENT_KINDS = (NEW, REVISED, METADATA_CHANGED, ABOLISHED, WITHDRAWN, REPOSTED)
 
 # Chinese labels of the metadata a revision compares, for summaries.
 META_LABELS = {

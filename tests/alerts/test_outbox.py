@@ -84,6 +84,21 @@ def test_region_is_a_prefix_and_portal_none_uses_sources(db):
         assert not matches(subscriber, event, plan, huilai)
 
 
+def test_a_portal_without_a_region_matches_only_subscribers_without_a_region_filter(db):
+    with db.transaction() as session:
+        county = add_portal(session, "county", region="")  # region is optional in the config
+        plan = add_document(session, county)
+        event = add_event(session, plan, county)
+        anywhere = Subscriber(name="a", email="a@x.org", regions=[], portals=[], keywords=[], events=["new_plan"],
+                              active=True)
+        guangdong = Subscriber(name="g", email="g@x.org", regions=["广东省"], portals=[], keywords=[],
+                               events=["new_plan"], active=True)
+        assert matches(anywhere, event, plan, county)
+        assert matches(anywhere, event, plan, None)  # through the document's sources
+        assert not matches(guangdong, event, plan, county)
+        assert not matches(guangdong, event, plan, None)
+
+
 def test_enqueue_twice_adds_nothing_and_key_is_unique(db):
     with db.transaction() as session:
         _subscribers(session)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from email import message_from_bytes, policy
 
 from alerts.outbox import message_id
-from alerts.render import notice_from_event, render_email, render_wecom, sanitize_diff_html
+from alerts.render import KIND_LABELS, notice_from_event, render_email, render_wecom, sanitize_diff_html
 from alerts.wecom import split_markdown, utf8_len
+from eduwatch.event_kinds import EVENT_KINDS
 from tests.alerts.conftest import OUTPUT, add_document, add_event, add_portal, seed_001
 
 OUT = OUTPUT / "alerts"
@@ -92,3 +93,7 @@ def test_portal_text_is_escaped_everywhere(sqlite_db):
 
 def test_sanitizer_closes_what_it_opens():
     assert sanitize_diff_html("<ins>a<del>b</ins>c") == "<ins>a<del>b</del></ins>c"
+
+
+def test_every_event_kind_has_a_label():
+    assert set(KIND_LABELS) == set(EVENT_KINDS)
