@@ -18,8 +18,8 @@ from typing import Any, Callable
 import platformdirs
 
 from eduwatch.event_kinds import DEFAULT_EVENT_FILTERS, EVENT_FILTERS
+from eduwatch.platforms import PLATFORMS
 
-PLATFORMS = ("gkmlpt", "hanweb", "trs", "govcn", "generic")
 SECURITY_MODES = ("none", "starttls", "ssl")
 DEFAULT_CONFIG = Path(__file__).with_name("default_config.toml")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -319,11 +319,11 @@ class _Validator:
         return tuple(portals)
 
     def _check_portal(self, values: dict[str, Any], where: str) -> None:
-        platform = values["platform"]
-        if platform in ("hanweb", "trs", "govcn", "generic") and not values.get("list_urls"):
-            raise self.fail(where, "list_urls", f"required for platform {platform!r}")
-        if platform == "generic" and not values.get("detail_pattern"):
-            raise self.fail(where, "detail_pattern", "required for platform 'generic'")
+        platform = PLATFORMS[values["platform"]]
+        needs = {"list_urls": platform.needs_list_urls, "detail_pattern": platform.needs_detail_pattern}
+        for key, needed in needs.items():
+            if needed and not values.get(key):
+                raise self.fail(where, key, f"required for platform {platform.name!r}")
 
     def _subscribers(self) -> tuple[SubscriberConfig, ...]:
         entries = self.raw.get("subscribers", [])
@@ -484,7 +484,7 @@ _PORTAL_SPEC: dict[str, Callable[[Any], Any]] = {
     "name": _slug,
     "title": _nonempty,
     "region": _nonempty,
-    "platform": _choices(*PLATFORMS),
+    "platform": _choices(*PLATFORMS),  # the names of eduwatch.platforms
     "base_url": _url,
     "list_urls": _url_list,
     "detail_pattern": _regex,

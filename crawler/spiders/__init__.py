@@ -1,23 +1,21 @@
 """One spider per CMS family; ``name`` is the platform a portal's config names.
 
 ``scrapy crawl gkmlpt -a portal=huilai`` and ``python -m crawler.run huilai`` both end up
-here; :data:`SPIDERS` maps a platform to its spider class for the runner.
+here. Which spider serves which platform is declared once, in :mod:`eduwatch.platforms`
+(a Scrapy-style dotted path per platform); :func:`spider_for` loads it on demand, so a crawl
+child imports only the spiders its portals use.
 """
 
 from __future__ import annotations
 
-import importlib
+from scrapy.utils.misc import load_object
 
-PLATFORM_MODULES = {
-    "gkmlpt": "crawler.spiders.gkmlpt:GkmlptSpider",
-    "hanweb": "crawler.spiders.hanweb:HanwebSpider",
-    "trs": "crawler.spiders.trs:TrsSpider",
-    "govcn": "crawler.spiders.govcn:GovcnSpider",
-    "generic": "crawler.spiders.generic:GenericSpider",
-}
+from eduwatch.platforms import PLATFORMS
+
+# platform -> dotted path of its spider (derived, for callers that list the spiders)
+PLATFORM_MODULES = {name: platform.spider for name, platform in PLATFORMS.items()}
 
 
 def spider_for(platform: str) -> type:
     """The spider class for ``platform`` (imported on demand)."""
-    module, _, name = PLATFORM_MODULES[platform].partition(":")
-    return getattr(importlib.import_module(module), name)
+    return load_object(PLATFORMS[platform].spider)

@@ -1,19 +1,23 @@
-"""The five CMS families; each module exposes one ``Family`` object that renders a Site.
+"""The CMS families, one per platform; each module exposes one ``Family`` object that renders a Site.
 
 A family answers ``route(site, request) -> Response | None`` (None: 404), names its list
 entry points (``list_paths``), the path of a document (``detail_path``) and, for configs,
-the detail URL pattern (``detail_pattern``).
+the detail URL pattern (``detail_pattern``). The families are the platforms of
+:mod:`eduwatch.platforms`, each in the module ``localportals.families.<platform>``.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Protocol
+
+from eduwatch.platforms import PLATFORM_NAMES
 
 if TYPE_CHECKING:
     from localportals.model import Doc, Site
     from localportals.pipeline import Request, Response
 
-FAMILIES = ("gkmlpt", "hanweb", "trs", "govcn", "generic")
+FAMILIES = PLATFORM_NAMES
 
 
 class Family(Protocol):
@@ -33,6 +37,4 @@ class Family(Protocol):
 def family_for(name: str) -> Family:
     if name not in FAMILIES:
         raise ValueError(f"unknown portal family {name!r}; expected one of {', '.join(FAMILIES)}")
-    import importlib
-
     return importlib.import_module(f"localportals.families.{name}").FAMILY
