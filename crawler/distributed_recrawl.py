@@ -16,8 +16,6 @@ import argparse
 import sys
 from typing import Any, Sequence
 
-from scrapy.exceptions import DontCloseSpider
-
 from crawler.incremental import Verdict
 from crawler.spiders import spider_for
 from storage.records import ListEntry
@@ -31,8 +29,8 @@ def targeted(spider_cls: type, targets: Sequence[str]) -> type:
         name = spider_cls.name
         targets = wanted
 
-        def _setup(self, crawler: Any) -> None:
-            super()._setup(crawler)
+        def setup(self, crawler: Any, **parts: Any) -> None:
+            super().setup(crawler, **parts)
             self._targets_sent = False
             original = self.walk.verdict
 
@@ -44,17 +42,17 @@ def targeted(spider_cls: type, targets: Sequence[str]) -> type:
 
             self.walk.verdict = verdict  # type: ignore[method-assign]
 
-        def _on_idle(self, spider: Any) -> None:
-            if spider is self and not self._targets_sent and not self.blocked_reason:
-                self._targets_sent = True
-                missing = sorted(url for url in self.targets if url not in self._requested)
-                for url in missing:
-                    self._requested.add(url)
-                    self.crawler.engine.crawl(self.detail_request(ListEntry(url), Verdict.REFETCH, {}))
-                if missing:
-                    self.logger.info("%s: fetching %d target(s) no list showed", self.portal, len(missing))
-                    raise DontCloseSpider
-            super()._on_idle(spider)
+        def idle_requests(self) -> list[Any]:
+            """First the targets no list showed; once they are done, the usual probes."""
+            if self._targets_sent:
+                return super().idle_requests()
+            self._targets_sent = True
+            missing = sorted(url for url in self.targets if url not in self._requested)
+            self._requested.update(missing)
+            if missing:
+                self.logger.info("%s: fetching %d target(s) no list showed", self.portal, len(missing))
+                return [self.detail_request(ListEntry(url), Verdict.REFETCH, {}) for url in missing]
+            return super().idle_requests()
 
     Targeted.__name__ = f"Targeted{spider_cls.__name__}"
     return Targeted

@@ -1,30 +1,25 @@
-"""PortalSpider: what every family's spider shares — run bookkeeping, incremental list walks,
-detail pages, attachments, withdrawal probes and a clean close.
+"""PortalSpider: the crawl of one portal, as every family does it.
 
 A family spider only knows its portal's layout: which list requests to start with
 (:meth:`PortalSpider.list_starts`), how a list page turns into :class:`ListEntry` values, and
-(optionally) how a detail page differs from the label-driven default. Everything that must
-behave the same on every portal lives here, so a fix lands once:
+(optionally) how a detail page differs from the label-driven default. The spider strings
+together pieces that each have one job, so a fix lands once and the distributed mode
+composes the same pieces (:meth:`PortalSpider.setup` takes its shared variants):
 
-* the run: ``store.start_run`` (unless the runner already did), ``finish_run`` at close with
-  pages fetched, errors and status ``ok`` / ``failed`` / ``blocked``;
-* incremental paging (:class:`crawler.incremental.ListWalk`): detail pages only for new or
-  changed entries, a list stops at a page that brings nothing new;
-* a broken, truncated or failing page is a :class:`FetchError` on that URL — never a crash,
-  never a half-filled record;
-* attachments: .docx/.pdf are downloaded (size-capped) and their text stored.
+* the run's counts and errors: :class:`crawler.run_book.RunBook`, judged and closed by
+  :mod:`storage.runs` (opened there too, unless the supervisor already did);
+* incremental paging: :class:`crawler.incremental.ListWalk` (detail pages only for new or
+  changed entries, a list stops at a page that brings nothing new);
+* the record: :func:`crawler.spiders.records.document_record` (a broken, truncated or
+  failing page is a :class:`FetchError` on that URL — never a crash, never half a record);
+* attachments: :class:`crawler.attachment_downloads.AttachmentDownloads`;
+* withdrawal probes at the end: known URLs missing from the lists, asked again.
 """
 
 from __future__ import annotations
 
-import asyncio
-import html
 import json
-import re
-from collections import Counter
-from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Iterable, Iterator
-from urllib.parse import urljoin, urlsplit
+from typing import Any, AsyncIterator, Callable, Iterable
 
 import scrapy
 from scrapy import Request, signals
@@ -36,64 +31,32 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
+from crawler.attachment_downloads import AttachmentDownloads
 from crawler.blocking import PortalBlocked
-from crawler.politeness import RedirectLoop
 from crawler.decoding import decode_page
 from crawler.extract import parse_html
-from crawler.extract.attachments import AttachmentError, AttachmentLink, attachment_text, find_attachments, is_attachment_only
+from crawler.extract.attachments import find_attachments, is_attachment_only
 from crawler.extract.body import DEFAULT_BODY_SELECTORS, extract_body
-from crawler.extract.labels import PageMetadata, extract_metadata
-from crawler.incremental import (
-    LIST_PAGE,
-    ListWalk,
-    Verdict,
-    conditional_headers,
-    list_request_headers,
-)
-from crawler.normalize import (
-    clean_title,
-    find_signature_date,
-    normalize_doc_no,
-    normalize_index_no,
-    normalize_publisher,
-    parse_date,
-    title_key,
-)
+from crawler.extract.labels import extract_metadata
+from crawler.incremental import LIST_PAGE, ListWalk, Verdict, conditional_headers, list_request_headers
+from crawler.politeness import RedirectLoop
+from crawler.run_book import RunBook
 from crawler.settings import settings_for_config
+from crawler.spiders.records import BrokenPage, DetailParts, document_record, header
 from crawler.spiders.truncation import detail_truncation, is_data_loss, list_truncation
 from eduwatch.config import Config, ConfigError, PortalConfig, load_config_once
 from storage.database import Database
-from storage.records import AttachmentRecord, DocumentRecord, FetchError, ListEntry
-from storage.store import RunSummary, Store
+from storage.records import DocumentRecord, ListEntry
+from storage.runs import RunSummary, Runs
+from storage.store import Store
 
-TEXT_ATTACHMENTS = ("docx", "pdf")  # downloaded for their text; other types are only listed
-_H1 = re.compile(r"<h1\b[^>]*>(.*?)</h1>", re.IGNORECASE | re.DOTALL)
-_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"<[^>]+>")
-
-
-class BrokenPage(ValueError):
-    """A page that arrived but cannot be trusted (truncated, not the JSON it should be …)."""
-
-
-@dataclass
-class DetailParts:
-    """What a family reads off a detail page, before normalising."""
-
-    metadata: PageMetadata
-    body: str
-    links: list[AttachmentLink] = field(default_factory=list)
-    is_abolished: bool = False
+WalkWrapper = Callable[[ListWalk], ListWalk]
 
 
 def _truthy(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
     return bool(value)
-
-
-def _strip_tags(text: str) -> str:
-    return re.sub(r"\s+", " ", html.unescape(_TAG.sub("", text))).strip()
 
 
 class PortalSpider(scrapy.Spider):
@@ -136,27 +99,28 @@ class PortalSpider(scrapy.Spider):
         self._config_arg = config
         self.store: Store | None = store
         self._own_db: Database | None = None
-        self.errors: list[FetchError] = []
-        self.saved: Counter[str] = Counter()
-        self.pages_fetched = 0
-        self.list_failures = 0
-        self.capped_lists: list[str] = []  # lists still going on when [crawl] max_list_pages stopped them
-        self.blocked_reason: str | None = None
+        self.book = RunBook()
         self.summary: RunSummary | None = None
-        self._requested: set[str] = set()
-        self._attachments: dict[str, asyncio.Future] = {}  # url -> its one download this run
+        self._requested: set[str] = set()  # detail URLs asked for this run
         self._probes_scheduled = False
         self._finished = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> "PortalSpider":
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider._setup(crawler)
+        spider.setup(crawler)
         crawler.signals.connect(spider._on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider._on_closed, signal=signals.spider_closed)
         return spider
 
-    def _setup(self, crawler: Crawler) -> None:
+    def setup(self, crawler: Crawler, *, share_walk: WalkWrapper | None = None,
+              downloads: AttachmentDownloads | None = None) -> None:
+        """Bind the spider to its portal, store, run, list walk and attachment downloads.
+
+        A distributed worker passes its shared variants (a walk whose coverage all workers
+        merge, downloads claimed across workers); a local crawl gets the plain ones.
+        """
+        self.crawler = crawler
         config = self._config_arg
         if not isinstance(config, Config):
             config = load_config_once(config or crawler.settings.get("EDUWATCH_CONFIG") or None)
@@ -172,12 +136,29 @@ class PortalSpider(scrapy.Spider):
             self.store = Store(self._own_db)
             self.store.sync_portals([self.portal_config])
         if self.run_id is None:
-            self.run_id = self.store.start_run(self.portal, full=self.full, trigger=self.trigger)
-        self.walk = ListWalk(
-            self.store.known_sources(self.portal), full=self.full, revisit_days=config.crawl.revisit_days
-        )
+            self.run_id = Runs(self.store.db).open(self.portal, full=self.full, trigger=self.trigger)
+        walk = ListWalk(self.store.known_sources(self.portal), full=self.full, revisit_days=config.crawl.revisit_days)
+        self.walk = share_walk(walk) if share_walk is not None else walk
         self.max_list_pages = config.crawl.max_list_pages
-        self.max_attachment_bytes = config.crawl.max_attachment_bytes
+        self.downloads = downloads or AttachmentDownloads(crawler, config.crawl.max_attachment_bytes)
+
+    # --- what the run has seen (the book keeps it; these are the names middlewares use) ----------
+
+    @property
+    def errors(self) -> list:
+        return self.book.errors
+
+    @property
+    def saved(self) -> Any:
+        return self.book.saved
+
+    @property
+    def pages_fetched(self) -> int:
+        return self.book.pages_fetched
+
+    @property
+    def blocked_reason(self) -> str | None:
+        return self.book.blocked_reason
 
     # --- the family's part ------------------------------------------------------------------
 
@@ -209,11 +190,11 @@ class PortalSpider(scrapy.Spider):
         except PortalBlocked:
             raise
         except Exception as exc:  # noqa: BLE001 — timeout, reset, data loss: this part is missing
-            reason = self._failure_reason(Failure(exc))
+            reason = failure_reason(Failure(exc))
             raise BrokenPage(f"{url}: {reason}") from None
         if response.status != 200:
             raise BrokenPage(f"{url}: HTTP {response.status}")
-        text = decode_page(response.body, _header(response, "Content-Type")).text
+        text = decode_page(response.body, header(response, "Content-Type")).text
         cut = detail_truncation(text, self.body_selectors)
         if cut:
             raise BrokenPage(f"{url}: {cut}")
@@ -279,11 +260,11 @@ class PortalSpider(scrapy.Spider):
         if listed_known and self.store is not None and self.run_id is not None:
             self.store.mark_listed(self.run_id, self.portal, listed_known)
         page_on = bool(new_here) and (fresh or self.full)
-        if page_on and self.walk.pages(list_key) >= self.max_list_pages and list_key not in self.capped_lists:
+        if page_on and self.walk.pages(list_key) >= self.max_list_pages and list_key not in self.book.capped_lists:
             # Every family stops paging here (page N < max_list_pages); unless this page turns
             # out to be the list's last, the run's reason says the walk was cut short. A list
             # that never pages (a feed) must be ended by its family, or it would count as cut.
-            self.capped_lists.append(list_key)
+            self.book.capped_lists.append(list_key)
         return requests, page_on
 
     def list_ended(self, list_key: str, *, complete: bool = True) -> None:
@@ -294,8 +275,7 @@ class PortalSpider(scrapy.Spider):
     def list_failed(self, failure: Failure) -> None:
         if failure.check(PortalBlocked):
             return
-        self.list_failures += 1
-        self.record_error(failure.request.url, self._failure_reason(failure))  # type: ignore[attr-defined]
+        self.book.list_failed(failure.request.url, failure_reason(failure))  # type: ignore[attr-defined]
 
     def list_text(self, response: Response, *, expect: str = "html") -> str:
         """Decoded text of a list page; raises BrokenPage when it is cut off or not what it claims."""
@@ -312,8 +292,7 @@ class PortalSpider(scrapy.Spider):
         return text
 
     def broken_list(self, response: Response, exc: Exception) -> None:
-        self.list_failures += 1
-        self.record_error(response.url, str(exc))
+        self.book.list_failed(response.url, str(exc))
 
     # --- detail pages -----------------------------------------------------------------------
 
@@ -330,11 +309,11 @@ class PortalSpider(scrapy.Spider):
         entry: ListEntry = response.meta["entry"]
         if response.status == 304:
             self.store.mark_unchanged(  # type: ignore[union-attr]
-                self.run_id, entry.url, etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified")
+                self.run_id, entry.url, etag=header(response, "ETag"), last_modified=header(response, "Last-Modified")
             )
             return
         try:
-            text = decode_page(response.body, _header(response, "Content-Type")).text
+            text = decode_page(response.body, header(response, "Content-Type")).text
             cut = detail_truncation(text, self.body_selectors)
             if cut:
                 raise BrokenPage(cut)
@@ -349,7 +328,7 @@ class PortalSpider(scrapy.Spider):
             return
         if record is None:
             return
-        await self.fetch_attachments(record, parts.links)
+        await self.downloads.fill(record, parts.links, stopped=lambda: bool(self.blocked_reason))
         if is_attachment_only(record.body):
             texts = [a.text for a in record.attachments if a.text]
             if texts:
@@ -365,164 +344,51 @@ class PortalSpider(scrapy.Spider):
         if failure.check(IgnoreRequest) and not failure.check(HttpError, RedirectLoop):
             self.logger.info("not fetched (%s): %s", failure.value, request.url)
             return  # robots.txt said no: not an error of the portal
-        self.record_error(request.url, self._failure_reason(failure))
+        self.record_error(request.url, failure_reason(failure))
 
     def make_record(self, response: Response, text: str, entry: ListEntry, parts: DetailParts) -> DocumentRecord | None:
-        """Normalise the raw fields (the store decides identity from the normalised ones)."""
-        meta = parts.metadata
-        title_raw = meta.title or (meta.meta or {}).get("ArticleTitle") or self._page_title(text) or entry.title
-        if not title_raw:
-            raise BrokenPage("detail page has no title")
-        title = clean_title(title_raw)
-        written = parse_date(meta.written_date) if meta.written_date else None
-        published = parse_date(meta.published_date) if meta.published_date else None
-        if published is None and entry.date:
-            published = parse_date(entry.date)
-        validity = meta.validity
-        return DocumentRecord(
-            portal=self.portal,
-            url=entry.url,
-            title=title,
-            title_raw=title_raw,
-            title_key=title_key(title),
-            body=parts.body,
-            index_no=normalize_index_no(meta.index_no),
-            index_no_raw=meta.index_no,
-            doc_no=normalize_doc_no(meta.doc_no),
-            doc_no_raw=meta.doc_no,
-            publisher=normalize_publisher(meta.publisher),
-            category=meta.category,
-            keywords=meta.keywords,
-            written_date=written,
-            written_date_raw=meta.written_date,
-            published_date=published,
-            published_date_raw=meta.published_date,
-            validity=validity,
-            is_abolished=parts.is_abolished or (validity or "").strip() == "废止",
-            site=urlsplit(entry.url).netloc.lower(),
-            etag=_header(response, "ETag"),
-            last_modified=_header(response, "Last-Modified"),
-            list_title=entry.title,
-            list_date=entry.date,
-            list_state=entry.state,
-        )
-
-    @staticmethod
-    def _page_title(text: str) -> str | None:
-        for pattern in (_H1, _TITLE):
-            match = pattern.search(text)
-            if match and _strip_tags(match.group(1)):
-                return _strip_tags(match.group(1))
-        return None
-
-    def signature_date(self, body: str) -> str | None:
-        """成文日期 from the signature block, for pages without a label table (generic)."""
-        day = find_signature_date(body)
-        return day.isoformat() if day else None
-
-    # --- attachments ------------------------------------------------------------------------
-
-    async def fetch_attachments(self, record: DocumentRecord, links: list[AttachmentLink]) -> None:
-        """Every attachment is listed; .docx/.pdf are downloaded (size-capped) for their text."""
-        seen: set[str] = set()
-        for link in links:
-            if link.url in seen:
-                continue
-            seen.add(link.url)
-            attachment = AttachmentRecord(name=link.name, url=link.url, type=(link.type or "").lower())
-            record.attachments.append(attachment)
-            if attachment.type not in TEXT_ATTACHMENTS or self.blocked_reason:
-                continue
-            # One download per file and run, even when two listings of a document race for it.
-            task = self._attachments.get(link.url)
-            if task is None:
-                task = self._attachments[link.url] = asyncio.ensure_future(
-                    self._download_attachment(link.url, attachment.type)
-                )
-            attachment.size, attachment.text, attachment.error = await task
-
-    async def _download_attachment(self, url: str, type_: str) -> tuple[int | None, str | None, str | None]:
-        """(size, text, error) of one attachment file."""
-        attachment = AttachmentRecord(name="", url=url, type=type_)
-        await self._fetch_attachment(attachment)
-        return attachment.size, attachment.text, attachment.error
-
-    async def _fetch_attachment(self, attachment: AttachmentRecord) -> None:
-        request = Request(
-            attachment.url,
-            meta={"download_maxsize": self.max_attachment_bytes, "attachment": True},
-            dont_filter=True,
-        )
-        try:
-            response = await self.crawler.engine.download_async(request)
-        except PortalBlocked:
-            attachment.error = "portal answered with a challenge page"
-            return
-        except IgnoreRequest as exc:
-            attachment.error = f"not fetched: {exc}"
-            return
-        except Exception as exc:  # noqa: BLE001 — size cap, timeout, reset: the record says why
-            text = str(exc) or type(exc).__name__
-            if "maxsize" in text.lower() or "max size" in text.lower() or "larger than" in text.lower():
-                attachment.error = f"larger than {self.max_attachment_bytes} bytes"
-            elif is_data_loss(Failure(exc)):
-                attachment.error = "download failed: truncated (the connection closed before the announced Content-Length)"
-            else:
-                attachment.error = f"download failed: {type(exc).__name__}: {text}"[:500]
-            return
-        if response.status != 200:
-            attachment.error = f"HTTP {response.status}"
-            return
-        attachment.size = len(response.body)
-        try:
-            attachment.text = attachment_text(response.body, attachment.type)
-        except AttachmentError as exc:
-            attachment.error = str(exc)[:500]
+        """The record of a detail page; a family may adjust or refuse it (None)."""
+        return document_record(self.portal, response, text, entry, parts)
 
     # --- bookkeeping ------------------------------------------------------------------------
 
     def count_response(self, response: Response) -> None:
-        self.pages_fetched += 1
+        self.book.pages_fetched += 1
 
     def record_error(self, url: str, reason: str) -> None:
         self.logger.warning("error on %s: %s", url, reason)
-        self.errors.append(FetchError(url, reason))
+        self.book.record_error(url, reason)
 
     def block(self, reason: str, url: str) -> None:
         """A challenge page: stop this portal now; the run is recorded as blocked."""
-        if self.blocked_reason:
-            return
-        self.blocked_reason = reason
-        self.errors.append(FetchError(url, f"challenge page: {reason}"))
-        self.blocked_url = url
-        deferred_from_coro(self.crawler.engine.close_spider_async(reason="blocked"))
-
-    @staticmethod
-    def _failure_reason(failure: Failure) -> str:
-        if failure.check(HttpError):
-            return f"HTTP {failure.value.response.status}"  # type: ignore[union-attr]
-        if is_data_loss(failure):
-            return "truncated: the connection closed before the announced Content-Length (data loss)"
-        if failure.check(RedirectLoop):
-            return str(failure.value)
-        value = failure.value
-        return f"{type(value).__name__}: {value}"[:500]
+        if self.book.block(reason, url):
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="blocked"))
 
     # --- withdrawal probes and the end of the run ---------------------------------------------
 
     def _on_idle(self, spider: scrapy.Spider) -> None:
-        if spider is not self or self._probes_scheduled or self.blocked_reason:
+        if spider is not self or self.blocked_reason:
             return
+        requests = self.idle_requests()
+        for request in requests:
+            self.crawler.engine.crawl(request)
+        if requests:
+            raise DontCloseSpider
+
+    def idle_requests(self) -> list[Request]:
+        """More work once the lists are done: the withdrawal probes, once per run.
+
+        A list we could not read vouches for nothing, so a run with a list failure probes nothing.
+        """
+        if self._probes_scheduled:
+            return []
         self._probes_scheduled = True
-        if self.list_failures:
-            return  # a list we could not read vouches for nothing
+        if self.book.list_failures:
+            return []
         candidates = self.walk.probe_candidates()
-        if not candidates:
-            return
-        self.logger.info("%s: probing %d known URLs missing from the lists", self.portal, len(candidates))
-        for url in candidates:
-            self.crawler.engine.crawl(self.probe_request(url))
-        raise DontCloseSpider
+        if candidates:
+            self.logger.info("%s: probing %d known URLs missing from the lists", self.portal, len(candidates))
+        return [self.probe_request(url) for url in candidates]
 
     def probe_request(self, url: str) -> Request:
         """Re-request a known URL missing from the lists: a 404/410 is an answer, not an error."""
@@ -542,110 +408,42 @@ class PortalSpider(scrapy.Spider):
             status = failure.value.response.status  # type: ignore[union-attr]
             self.store.record_probe(self.run_id, failure.request.url, status)  # type: ignore[union-attr,attr-defined]
         elif failure.check(RedirectLoop) or not failure.check(PortalBlocked, IgnoreRequest):
-            self.record_error(failure.request.url, self._failure_reason(failure))  # type: ignore[attr-defined]
+            self.record_error(failure.request.url, failure_reason(failure))  # type: ignore[attr-defined]
 
-    def run_status(self, close_reason: str) -> tuple[str, str | None]:
-        """The run's status and reason; a list cut short by max_list_pages is noted in the
-        reason (the status stays what it is: the cap is the operator's setting, not a fault)."""
-        status, why = self._close_status(close_reason)
-        note = self.page_cap_note()
-        if note and status != "blocked":
-            why = f"{why}; {note}" if why else note
-        return status, why
-
-    def page_cap_note(self) -> str | None:
-        """``stopped at max_list_pages=50 on <list>`` for lists that went on past the cap."""
-        capped = [key for key in self.capped_lists if not self.walk.ended(key)]
+    def page_cap_notes(self) -> tuple[str, ...]:
+        """``stopped at max_list_pages=50 on <list>`` for lists that went on past the cap
+        (a note, not a fault: the cap is the operator's setting)."""
+        capped = [key for key in self.book.capped_lists if not self.walk.ended(key)]
         if not capped:
-            return None
+            return ()
         others = f" and {len(capped) - 1} other list(s)" if len(capped) > 1 else ""
-        return f"stopped at max_list_pages={self.max_list_pages} on {capped[0]}{others}"
-
-    def _close_status(self, close_reason: str) -> tuple[str, str | None]:
-        if self.blocked_reason:
-            where = getattr(self, "blocked_url", "")
-            return "blocked", f"challenge page at {where}: {self.blocked_reason}"
-        if self.pages_fetched == 0:
-            first = self.errors[0].reason if self.errors else close_reason
-            return "failed", f"nothing could be fetched ({first})"
-        if self.list_failures:
-            first = next((e for e in self.errors), None)
-            detail = f": {first.url}: {first.reason}" if first else ""
-            return "failed", f"{self.list_failures} list page(s) could not be read{detail}"
-        if close_reason == "closespider_timeout":
-            limit = self.crawler.settings.getfloat("CLOSESPIDER_TIMEOUT")
-            return "failed", f"crawl time limit of {limit:g} s reached before the crawl finished"
-        if close_reason == "memusage_exceeded":
-            limit = self.crawler.settings.getint("MEMUSAGE_LIMIT_MB")
-            return "failed", f"crawl process exceeded its memory limit of {limit} MB"
-        if close_reason == "shutdown":
-            return "failed", "crawl process was stopped (SIGTERM/SIGINT) before the crawl finished"
-        if close_reason not in ("finished", "blocked"):
-            return "failed", f"crawl ended early ({close_reason})"
-        return "ok", None
+        return (f"stopped at max_list_pages={self.max_list_pages} on {capped[0]}{others}",)
 
     def _on_closed(self, spider: scrapy.Spider, reason: str) -> None:
         if spider is not self or self._finished or self.store is None or self.run_id is None:
             return
         self._finished = True
-        status, why = self.run_status(reason)
+        settings = self.crawler.settings
+        outcome = self.book.outcome(
+            reason, notes=self.page_cap_notes(), time_limit=settings.getfloat("CLOSESPIDER_TIMEOUT"),
+            memory_limit_mb=settings.getint("MEMUSAGE_LIMIT_MB"),
+        )
         try:
-            self.summary = self.store.finish_run(
-                self.run_id, status=status, reason=why, pages_fetched=self.pages_fetched, errors=self.errors
-            )
+            self.summary = Runs(self.store.db).close(self.run_id, outcome)
         finally:
             if self._own_db is not None:
                 self._own_db.dispose()
-        self.logger.info("%s: run %s %s (%s)", self.portal, self.run_id, status, why or "no problems")
+        self.logger.info("%s: run %s %s (%s)", self.portal, self.run_id, self.summary.status,
+                         self.summary.reason or "no problems")
 
 
-def _header(response: Response, name: str) -> str | None:
-    value = response.headers.get(name)
-    return value.decode("latin-1") if value else None
-
-
-def iter_json_articles(payload: Any) -> Iterator[dict[str, Any]]:
-    articles = payload.get("articles") if isinstance(payload, dict) else None
-    for article in articles or []:
-        if isinstance(article, dict):
-            yield article
-
-
-_LIST_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
-
-
-def list_links(text: str, base_url: str, pattern: str | re.Pattern[str]) -> list[ListEntry]:
-    """Links to detail pages on an HTML list page, with the title and date shown beside them.
-
-    The title is the link's ``title`` attribute when present (anchor text is often cut with
-    ``...``); the date is the first date printed in the link's list item outside the link.
-    """
-    regex = re.compile(pattern) if isinstance(pattern, str) else pattern
-    root = parse_html(text)
-    entries: dict[str, ListEntry] = {}
-    for anchor in root.iter("a"):
-        href = (anchor.get("href") or "").strip()
-        if not href or href.startswith(("javascript:", "#", "mailto:")):
-            continue
-        url = urljoin(base_url, href)
-        if not regex.search(url.split("?", 1)[0]) or url in entries:
-            continue
-        shown = re.sub(r"\s+", " ", anchor.text_content() or "").strip()
-        title = (anchor.get("title") or "").strip() or shown or None
-        entries[url] = ListEntry(url, title, _date_beside(anchor, shown), len(entries))
-    return list(entries.values())
-
-
-def _date_beside(anchor: Any, shown: str) -> str | None:
-    node = anchor.getparent()
-    for _ in range(3):  # the <li>, or a wrapper a level or two up
-        if node is None:
-            break
-        around = (node.text_content() or "").replace(shown, " ", 1)
-        match = _LIST_DATE.search(around)
-        if match:
-            return match.group(0).strip()
-        if node.tag in ("li", "tr", "dd"):
-            break
-        node = node.getparent()
-    return None
+def failure_reason(failure: Failure) -> str:
+    """An operator's words for why a request failed."""
+    if failure.check(HttpError):
+        return f"HTTP {failure.value.response.status}"  # type: ignore[union-attr]
+    if is_data_loss(failure):
+        return "truncated: the connection closed before the announced Content-Length (data loss)"
+    if failure.check(RedirectLoop):
+        return str(failure.value)
+    value = failure.value
+    return f"{type(value).__name__}: {value}"[:500]

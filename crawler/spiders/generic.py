@@ -19,7 +19,9 @@ from scrapy import Request
 from scrapy.http import Response
 
 from crawler.extract import parse_html
-from crawler.spiders.base import BrokenPage, DetailParts, PortalSpider, list_links
+from crawler.spiders.base import PortalSpider
+from crawler.spiders.listing import list_links
+from crawler.spiders.records import BrokenPage, DetailParts, page_title, signature_date
 from storage.records import ListEntry
 
 _NEXT_TEXT = re.compile(r"^\s*(?:下一页|下页|后一页|next\s*page|next|›|»|>)\s*$", re.IGNORECASE)
@@ -120,11 +122,11 @@ class GenericSpider(PortalSpider):
         parts = super().detail_parts(response, text, entry, extra)
         meta = parts.metadata
         if not meta.title:
-            meta.title = self._page_title(text)
+            meta.title = page_title(text)
         if not meta.published_date:
             meta.published_date = self._printed_date(text)
         if not meta.written_date:
-            meta.written_date = self.signature_date(parts.body)
+            meta.written_date = signature_date(parts.body)
         return parts
 
     @staticmethod

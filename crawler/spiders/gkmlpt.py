@@ -27,7 +27,9 @@ from crawler.extract import parse_html
 from crawler.extract.attachments import AttachmentLink, find_attachments
 from crawler.extract.body import extract_body
 from crawler.extract.labels import PageMetadata, extract_metadata
-from crawler.spiders.base import BrokenPage, DetailParts, PortalSpider, iter_json_articles
+from crawler.spiders.base import PortalSpider
+from crawler.spiders.listing import iter_json_articles
+from crawler.spiders.records import BrokenPage, DetailParts
 from storage.records import ListEntry
 
 _SID = re.compile(r"""\bSID\s*:\s*['"]?([\w-]+)""")

@@ -15,7 +15,9 @@ from typing import Iterable, Iterator
 from scrapy import Request
 from scrapy.http import Response
 
-from crawler.spiders.base import BrokenPage, PortalSpider, list_links
+from crawler.spiders.base import PortalSpider
+from crawler.spiders.listing import list_links
+from crawler.spiders.records import BrokenPage
 from storage.records import ListEntry
 
 DETAIL_PATTERN = r"/zhengce/content/[^/]+(?:/\d{2})?/content_\d+\.htm$"

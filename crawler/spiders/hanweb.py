@@ -21,7 +21,9 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 from scrapy import Request
 from scrapy.http import Response
 
-from crawler.spiders.base import BrokenPage, PortalSpider, list_links
+from crawler.spiders.base import PortalSpider
+from crawler.spiders.listing import list_links
+from crawler.spiders.records import BrokenPage
 from storage.records import ListEntry
 
 _DATASTORE = re.compile(r"<datastore\b.*?</datastore\s*>", re.IGNORECASE | re.DOTALL)

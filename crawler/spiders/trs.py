@@ -22,7 +22,9 @@ from scrapy.http import Response
 from crawler.extract import parse_html
 from crawler.extract.body import extract_body
 from crawler.extract.attachments import find_attachments
-from crawler.spiders.base import BrokenPage, DetailParts, PortalSpider, list_links
+from crawler.spiders.base import PortalSpider
+from crawler.spiders.listing import list_links
+from crawler.spiders.records import BrokenPage, DetailParts
 
 _CREATE_PAGE = re.compile(r"createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*['\"]([^'\"]*)['\"]\s*,\s*['\"]([^'\"]*)['\"]")
 _COUNT_PAGE = re.compile(r"\bcountPage\s*=\s*(\d+)")

@@ -10,7 +10,8 @@ from crawler.incremental import ListWalk, Verdict, conditional_headers, list_req
 from crawler.politeness import backoff_delay
 from crawler.settings import crawl_settings
 from crawler.spiders import PLATFORM_MODULES, spider_for
-from crawler.spiders.base import BrokenPage, list_links
+from crawler.spiders.listing import list_links
+from crawler.spiders.records import BrokenPage
 from crawler.spiders.generic import json_list_entries, next_page_url
 from crawler.spiders.gkmlpt import detail_config_content, leaf_categories, parse_index_config
 from crawler.spiders.govcn import feed_entries
