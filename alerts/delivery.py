@@ -21,16 +21,14 @@ a fraction of a second after the pass one interval later starts; without the sla
 would leave the whole batch to the one after. The window itself survives restarts: a fresh
 process seeds it from the ``sent_at`` of the webhook's recent alerts.
 
-Every message goes claim (committed) -> network -> mark (committed). The test hook
-``EDUWATCH_TEST_CRASH_AFTER_SEND=N`` kills the process (``os._exit``) right after the N-th
-accepted send and before its mark, which is the window the outbox design is about.
+Every message goes claim (committed) -> network -> mark (committed). A process that dies
+between the network and the mark is the window the outbox design is about (the tests kill
+one there: ``tests/alerts/deliver_once.py``).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -69,7 +67,6 @@ from storage.models import Alert, CrawlRun, Subscriber, utcnow
 log = logging.getLogger("eduwatch.alerts")
 
 DIGEST_GRACE = timedelta(minutes=30)
-CRASH_HOOK = "EDUWATCH_TEST_CRASH_AFTER_SEND"
 
 
 @dataclass
@@ -126,22 +123,6 @@ class _Pass:
     def now(self) -> datetime:
         """The pass's clock: the given ``now`` advanced by real elapsed time."""
         return self._base + timedelta(seconds=time.monotonic() - self._start)
-
-
-_crash_lock = threading.Lock()
-_sends = 0
-
-
-def _after_send() -> None:
-    """Test hook: die between an accepted send and its mark (see module docstring)."""
-    global _sends
-    limit = os.environ.get(CRASH_HOOK)
-    if not limit:
-        return
-    with _crash_lock:
-        _sends += 1
-        if _sends >= int(limit):
-            os._exit(86)
 
 
 def deliver_pending(
@@ -380,7 +361,6 @@ def _email_lane(state: _Pass, lane: list[Outgoing]) -> DeliveryReport:
                     report.skipped += sum(m.size for m in lane[index + 1 :])
                     break
                 continue
-            _after_send()
             report.sent += _mark_sent(state, claims)
     finally:
         mailer.close()
@@ -486,7 +466,6 @@ def _send_wecom(state: _Pass, client: httpx.Client, message: Outgoing, report: D
             limiter.record(key)
             if answer.errcode == OK:
                 progress += len(group)
-                _after_send()
                 if progress < len(all_pieces):
                     with state.db.transaction() as session:
                         for claim in claims:

@@ -10,10 +10,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from alerts.delivery import CRASH_HOOK, deliver_pending
+from alerts.delivery import deliver_pending
 from alerts.subscribers import SubscriberSpec, add_subscriber
 from storage.models import Alert, utcnow
 from tests.alerts.conftest import add_document, add_event, add_portal, add_run, make_config
+from tests.alerts.deliver_once import CRASH_HOOK
 from tests.alerts.smtp_sink import SmtpSink, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
