@@ -18,13 +18,14 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from typing import Any
+from typing import Any, Protocol, Sequence
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.utils.asyncio import create_looping_call
 
 from storage.records import DocumentRecord, FetchError
+from storage.store import SaveResult, Store
 
 log = logging.getLogger(__name__)
 
@@ -79,15 +80,9 @@ class StorePipeline:
             return
         batch, self.buffer, self._oldest = self.buffer, [], None
         spider = self.crawler.spider
-        for record, result in zip(batch, spider.store.save_documents_each(batch, spider.run_id)):
-            if isinstance(result, Exception):  # a bad record must not stop the crawl; the run lists it
-                log.error("could not save %s: %s: %s", record.url, type(result).__name__, result)
-                spider.errors.append(
-                    FetchError(record.url, f"store refused the document: {type(result).__name__}: {result}")
-                )
-                continue
-            self.outcomes[result.outcome] += 1
-            spider.saved[result.outcome] += 1
+        for result in save_records(spider.store, batch, spider.run_id, spider):
+            if result is not None:
+                self.outcomes[result.outcome] += 1
 
     def close_spider(self) -> None:
         if self._timer is not None and self._timer.running:
@@ -96,3 +91,29 @@ class StorePipeline:
         spider = self.crawler.spider
         if self.outcomes:
             log.info("%s: saved %s", getattr(spider, "portal", spider.name), dict(self.outcomes))
+
+
+class RunLedger(Protocol):
+    """Where saving notes its outcomes: a RunBook, or anything with ``errors`` and ``saved``."""
+
+    errors: list[FetchError]
+    saved: Counter[str]
+
+
+def save_records(store: Store, records: Sequence[DocumentRecord], run_id: int,
+                 ledger: RunLedger) -> list[SaveResult | None]:
+    """Save ``records`` into run ``run_id`` (one transaction, all-or-nothing per document).
+
+    A record the store refuses costs only itself: it is a FetchError in ``ledger`` (the run
+    lists it) and None in the result. The pipeline and distributed workers both save here.
+    """
+    results: list[SaveResult | None] = []
+    for record, result in zip(records, store.save_documents_each(records, run_id)):
+        if isinstance(result, Exception):  # a bad record must not stop the crawl; the run lists it
+            log.error("could not save %s: %s: %s", record.url, type(result).__name__, result)
+            ledger.errors.append(FetchError(record.url, f"store refused the document: {type(result).__name__}: {result}"))
+            results.append(None)
+            continue
+        ledger.saved[result.outcome] += 1
+        results.append(result)
+    return results

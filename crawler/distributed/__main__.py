@@ -1,0 +1,5 @@
+"""``python -m crawler.distributed [--config F] [--idle-exit S]``: a worker without the CLI."""
+
+from crawler.distributed.worker import main
+
+raise SystemExit(main())

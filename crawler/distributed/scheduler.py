@@ -1,0 +1,88 @@
+"""The scheduler side: open a run, seed it into the queue, hold the portal's lease until the
+workers have finished it (or cancel it: time limit, stall, shutdown)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import redis
+
+from crawler.distributed.keys import Keys, connect
+from crawler.distributed.tally import RunTally
+from eduwatch.config import Config
+from storage.database import Database
+from storage.locks import Locks, make_holder
+from storage.runs import RunSummary, Runs, portal_leases
+from storage.store import Store
+
+DEFAULT_STALL_TIMEOUT = 900.0
+
+
+def enqueue_run(server: redis.Redis, keys: Keys, run_id: int, portal: str, full: bool = False) -> None:
+    RunTally(server, keys, run_id).open(portal, full)
+    server.rpush(keys.start_urls, json.dumps({"portal": portal, "run": run_id, "full": full}))
+
+
+def crawl_distributed(
+    db: Database,
+    config: Config,
+    portal: str,
+    *,
+    full: bool = False,
+    trigger: str = "schedule",
+    time_limit: float | None = None,
+    stop: threading.Event | None = None,
+    stall_timeout: float = DEFAULT_STALL_TIMEOUT,
+    wait: bool = False,
+    server: redis.Redis | None = None,
+) -> RunSummary:
+    """One run of ``portal`` done by the workers; returns when they have finished it.
+
+    Holds ``crawl:<portal>`` like a local crawl (:class:`storage.runs.PortalBusy` when someone
+    else crawls the portal and ``wait`` is false). A run that exceeds ``time_limit``, stalls
+    (no worker progress for ``stall_timeout``), or is stopped, is cancelled: its remaining
+    requests are dropped and the run is recorded as failed.
+    """
+    own_server = server is None
+    server = server or connect(config.redis)
+    keys = Keys(config.redis.key_prefix)
+    runs = Runs(db)
+    try:
+        with portal_leases(Locks(db), [portal], make_holder(trigger), wait=wait, stop=stop):
+            Store(db).sync_portals([config.portal(portal)])
+            run_id = runs.open(portal, full=full, trigger=trigger if trigger in ("manual", "schedule") else "worker")
+            tally = RunTally(server, keys, run_id)
+            enqueue_run(server, keys, run_id, portal, full)
+            _watch(runs, tally, time_limit=time_limit, stop=stop, stall_timeout=stall_timeout)
+            return runs.summary(run_id)
+    finally:
+        if own_server:
+            server.close()
+
+
+def _watch(runs: Runs, tally: RunTally, *, time_limit: float | None, stop: threading.Event | None,
+           stall_timeout: float) -> None:
+    """Wait until the workers close the run, or cancel it (time limit, stall, shutdown)."""
+    started = time.monotonic()
+    while runs.status(tally.run_id) == "running":
+        why = _why_stop(tally, started, time_limit=time_limit, stop=stop, stall_timeout=stall_timeout)
+        if why:
+            tally.server.hset(tally.key, "cancelled", why)
+            if tally.claim_finish():
+                runs.cancel(tally.run_id, why, pages_fetched=int(tally.field("pages") or 0))
+            return
+        (stop.wait(0.5) if stop is not None else time.sleep(0.5))
+
+
+def _why_stop(tally: RunTally, started: float, *, time_limit: float | None, stop: threading.Event | None,
+              stall_timeout: float) -> str | None:
+    if stop is not None and stop.is_set():
+        return "stopped by shutdown"
+    if time_limit and time.monotonic() - started > time_limit:
+        return f"time limit of {time_limit:g} s exceeded"
+    activity = float(tally.field("activity") or time.time())
+    if time.time() - activity > stall_timeout:
+        return f"no worker made progress for {stall_timeout:g} s (no worker running?)"
+    return None
