@@ -1,5 +1,5 @@
 """``python -m crawler.distributed [--config F] [--idle-exit S]``: a worker without the CLI."""
 
-from crawler.distributed.worker import main
+from crawler.distributed.process import main
 
 raise SystemExit(main())

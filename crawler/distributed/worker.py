@@ -8,16 +8,15 @@ import json
 import logging
 import os
 import pickle
-import signal
 import socket
 import threading
 import time
 import uuid
-from typing import Any, AsyncIterator, Iterable
+from typing import Any, AsyncIterator
 
 import redis
 from scrapy import Request, signals
-from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
@@ -27,15 +26,13 @@ from twisted.python.failure import Failure
 
 from crawler.blocking import PortalBlocked
 from crawler.distributed.attachments import SharedDownloads
-from crawler.distributed.keys import RUN_KEY_TTL, WORKER_TTL, Keys, connect
+from crawler.distributed.keys import RUN_KEY_TTL, WORKER_TTL, Keys
 from crawler.distributed.probes import probe_candidates, share_walk
 from crawler.distributed.queue import requeue_orphans, requeue_worker
 from crawler.distributed.tally import RunTally, finish_from_tally
-from crawler.heap import freeze_startup_heap
 from crawler.pipelines import save_records
-from crawler.settings import settings_for_config
 from crawler.spiders import spider_for
-from eduwatch.config import Config, load_config
+from eduwatch.config import Config
 from storage.database import Database
 from storage.records import DocumentRecord
 from storage.store import Store
@@ -363,58 +360,3 @@ async def _iterate(result: Any) -> AsyncIterator[Any]:
     else:
         for out in result:
             yield out
-
-
-def worker_settings(config: Config, config_path: str | None) -> dict[str, Any]:
-    keys = Keys(config.redis.key_prefix)
-    from scrapy.settings import Settings
-
-    settings = Settings()
-    settings.setmodule("crawler.settings", priority="project")
-    settings.setdict(settings_for_config(config), priority="project")
-    middlewares = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
-    middlewares["crawler.distributed.queue.RunGateMiddleware"] = 585
-    settings.setdict({
-        "EDUWATCH_CONFIG": config_path,
-        "SCHEDULER": "crawler.distributed.queue.RunScheduler",
-        "DUPEFILTER_CLASS": "crawler.distributed.queue.RunDupeFilter",
-        "SCHEDULER_PERSIST": True,  # the queue outlives any one worker
-        "SCHEDULER_QUEUE_KEY": keys.requests,
-        "SCHEDULER_DUPEFILTER_KEY": keys.dupefilter,
-        "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
-        "REDIS_URL": config.redis.url,
-        "REDIS_START_URLS_KEY": keys.start_urls,
-        "REDIS_START_URLS_BATCH_SIZE": 1,
-        "ITEM_PIPELINES": {},  # documents are saved by the router, against their own run
-        "DOWNLOADER_MIDDLEWARES": middlewares,
-        "LOG_LEVEL": os.environ.get("EDUWATCH_CRAWL_LOG_LEVEL", "WARNING"),
-        # The list-page HTTP cache is per machine; a worker without the cached copy gets a 200.
-    }, priority="cmdline")
-    return settings  # type: ignore[return-value]
-
-
-def run_worker(config_path: str | None, config: Config | None = None, *, idle_exit: float | None = None) -> int:
-    """``eduwatch worker``: crawl whatever the queue holds until SIGTERM/SIGINT (or idle_exit)."""
-    config = config or load_config(config_path)
-    if config_path:
-        os.environ["EDUWATCH_CONFIG"] = str(config_path)
-    keys = Keys(config.redis.key_prefix)
-    connect(config.redis).ping()  # fail now, with the URL's host in the message, if Redis is away
-    process = CrawlerProcess(worker_settings(config, config_path), install_root_handler=False)
-    process.crawl(DistributedSpider, config=config, keys=keys, idle_exit=idle_exit)
-    freeze_startup_heap()
-    process.start()
-    return 0
-
-
-def main(argv: Iterable[str] | None = None) -> int:
-    """``python -m crawler.distributed [--config F] [--idle-exit S]``: a worker without the CLI."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m crawler.distributed")
-    parser.add_argument("--config")
-    parser.add_argument("--idle-exit", type=float)
-    args = parser.parse_args(list(argv) if argv is not None else None)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    return run_worker(args.config, idle_exit=args.idle_exit)
