@@ -1,80 +1,108 @@
 """eduwatch's one configuration schema: loaded from TOML, validated at load.
 
 Every layer reads its settings from the dataclasses here, so a key has one name and one
-check. A bad key, type or value raises :class:`ConfigError`, whose message names the file,
-the table (``portals[huilai]``), the key and, where it can be found, the line.
+check. Each key is declared once: a field made by :func:`~eduwatch.config_reader.setting` (or
+``required``), which carries its default and its check (:mod:`eduwatch.config_checks`); the
+reader (:mod:`eduwatch.config_reader`) walks those fields, and the built-in default TOML holds
+only the built-in portals and what differs from these defaults. A bad key, type or value
+raises :class:`ConfigError`, whose message names the file, the table (``portals[huilai]``),
+the key and, where it can be found, the line.
+
+Defaults are derived rather than demanded: a portal's ``title`` is its name, its ``region``
+is empty (it then matches only subscribers without a region filter) and, except on platforms
+that need one (gkmlpt), its ``base_url`` is the origin of its first list URL.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 import platformdirs
 
+from eduwatch import config_checks as checks
+from eduwatch.config_checks import parse_schedule
+from eduwatch.config_reader import ConfigError, TableReader, required, setting, table, table_path
 from eduwatch.event_kinds import DEFAULT_EVENT_FILTERS, EVENT_FILTERS
-from eduwatch.platforms import PLATFORMS
+from eduwatch.platforms import PLATFORM_NAMES, PLATFORMS
+
+__all__ = [
+    "DEFAULT_CONFIG", "EVENT_FILTERS", "PLATFORM_NAMES", "SECURITY_MODES", "Config", "ConfigError", "CrawlConfig",
+    "DaemonConfig", "DatabaseConfig", "DeliveryConfig", "EmailConfig", "PortalConfig", "RedisConfig",
+    "SubscriberConfig", "WecomConfig", "default_database_url", "load_config", "load_config_once", "parse_config",
+    "parse_schedule",
+]
 
 SECURITY_MODES = ("none", "starttls", "ssl")
 DEFAULT_CONFIG = Path(__file__).with_name("default_config.toml")
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-_SCHEDULE = re.compile(r"^every\s+(\d+)\s*(s|m|h|d)$")
-
-
-class ConfigError(ValueError):
-    """A configuration problem, worded for the operator who has to fix the file."""
 
 
 @dataclass(frozen=True)
 class DatabaseConfig:
-    url: str
+    url: str = setting("", checks.text)  # empty: a SQLite file in the user's data directory (see load)
 
 
 @dataclass(frozen=True)
 class CrawlConfig:
-    delay: float = 2.0  # seconds between requests to one host, jittered by Scrapy
-    concurrency_per_host: int = 1
-    timeout: float = 30.0
-    retries: int = 2
-    obey_robots: bool = True
-    user_agent: str = "eduwatch/0.1 (+policy-notice monitor; contact: operator)"
-    max_attachment_bytes: int = 10 * 1024 * 1024
-    max_list_pages: int = 50  # safety cap for one list walk; incremental runs stop much earlier
-    revisit_days: float = 0.0  # >0: re-check detail pages older than this with a conditional GET
-    robots_cache_hours: float = 24.0  # reuse a host's robots.txt across runs this long (RFC 9309: <= 24)
-    portals_per_process: int = 250  # one crawl child holds ~1 MB per portal: split big crawls
-    processes: int = 1  # crawl children running at once
+    delay: float = setting(2.0, checks.number(0, 600))  # seconds between requests to one host, jittered by Scrapy
+    concurrency_per_host: int = setting(1, checks.whole(1, 16))
+    timeout: float = setting(30.0, checks.number(1, 600))
+    retries: int = setting(2, checks.whole(0, 10))
+    obey_robots: bool = setting(True, checks.flag)
+    user_agent: str = setting("eduwatch/0.1 (+policy-notice monitor; contact: operator)", checks.nonempty)
+    max_attachment_bytes: int = setting(10 * 1024 * 1024, checks.whole(0, 200 * 1024 * 1024))
+    # safety cap for one list walk; incremental runs stop much earlier
+    max_list_pages: int = setting(50, checks.whole(1, 10_000))
+    # > 0: re-check detail pages older than this with a conditional GET
+    revisit_days: float = setting(0.0, checks.number(0, 3650))
+    # reuse a host's robots.txt across runs this long (RFC 9309: <= 24)
+    robots_cache_hours: float = setting(24.0, checks.number(0, 24))
+    portals_per_process: int = setting(250, checks.whole(1, 100_000))  # one crawl child holds ~1 MB per portal
+    processes: int = setting(1, checks.whole(1, 64))  # crawl children running at once
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PortalConfig:
-    name: str
-    title: str
-    region: str
-    platform: str
-    base_url: str
-    list_urls: tuple[str, ...] = ()
-    detail_pattern: str | None = None
-    schedule: str | None = None  # None: the daemon's default
-    enabled: bool = True
+    name: str = required(checks.slug)
+    title: str = setting("", checks.nonempty)  # empty: the name
+    region: str = setting("", checks.text)  # empty: matches only subscribers without a region filter
+    platform: str = required(checks.one_of(*PLATFORM_NAMES))
+    base_url: str = setting("", checks.http_url)  # empty: the origin of the first list URL
+    list_urls: tuple[str, ...] = setting((), checks.http_urls)
+    detail_pattern: str | None = setting(None, checks.regex)
+    schedule: str | None = setting(None, checks.schedule)  # None: the daemon's default
+    enabled: bool = setting(True, checks.flag)
     # gkmlpt: restrict to these category ids (empty: every leaf of the tree).
-    categories: tuple[int, ...] = ()
+    categories: tuple[int, ...] = setting((), checks.whole_numbers)
+
+    def __post_init__(self) -> None:
+        # Derived defaults, here so a PortalConfig built in code gets them as a loaded one
+        # does; object.__setattr__ because the dataclass is frozen.
+        if not self.title:
+            object.__setattr__(self, "title", self.name)
+        if not self.base_url and self.list_urls:
+            object.__setattr__(self, "base_url", _origin(self.list_urls[0]))
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 @dataclass(frozen=True)
 class EmailConfig:
-    host: str = "localhost"
-    port: int = 25
-    security: str = "none"
-    username: str | None = None
-    password_env: str | None = None
-    from_addr: str = "eduwatch@localhost"
-    timeout: float = 30.0
+    host: str = setting("localhost", checks.nonempty)
+    port: int = setting(25, checks.whole(1, 65535))
+    security: str = setting("none", checks.one_of(*SECURITY_MODES))
+    username: str | None = setting(None, checks.text)
+    password_env: str | None = setting(None, checks.nonempty)
+    from_addr: str = setting("eduwatch@localhost", checks.nonempty, key="from")
+    timeout: float = setting(30.0, checks.number(1, 600))
 
     def password(self) -> str | None:
         """The SMTP password, read from the environment only when it is needed."""
@@ -83,58 +111,61 @@ class EmailConfig:
 
 @dataclass(frozen=True)
 class WecomConfig:
-    rate_per_minute: int = 20
-    timeout: float = 10.0
+    rate_per_minute: int = setting(20, checks.whole(1, 20))
+    timeout: float = setting(10.0, checks.number(1, 120))
 
 
 @dataclass(frozen=True)
 class DeliveryConfig:
-    max_attempts: int = 8
-    backoff_base: float = 30.0  # seconds; doubled per attempt
-    backoff_max: float = 3600.0
+    max_attempts: int = setting(8, checks.whole(1, 100))
+    backoff_base: float = setting(30.0, checks.number(0, 86400))  # seconds; doubled per attempt
+    backoff_max: float = setting(3600.0, checks.number(0, 7 * 86400))
 
 
 @dataclass(frozen=True)
 class SubscriberConfig:
-    name: str
-    email: str | None = None
-    wecom_webhook: str | None = None
-    regions: tuple[str, ...] = ()
-    portals: tuple[str, ...] = ()
-    keywords: tuple[str, ...] = ()
-    events: tuple[str, ...] = DEFAULT_EVENT_FILTERS
-    digest: bool = False
+    name: str = required(checks.nonempty)
+    email: str | None = setting(None, checks.email_address)
+    wecom_webhook: str | None = setting(None, checks.webhook)
+    regions: tuple[str, ...] = setting((), checks.strings)
+    portals: tuple[str, ...] = setting((), checks.strings)
+    keywords: tuple[str, ...] = setting((), checks.strings)
+    events: tuple[str, ...] = setting(DEFAULT_EVENT_FILTERS, checks.event_filters)
+    digest: bool = setting(False, checks.flag)
 
 
 @dataclass(frozen=True)
 class DaemonConfig:
-    default_schedule: str = "every 2h"
-    jitter: float = 300.0  # seconds of random delay on each run's start
-    misfire_grace_time: float = 3600.0
-    crawl_time_limit: float = 3600.0
-    crawl_memory_mb: int = 1024
-    deliver_interval: float = 60.0
-    failure_backoff_after: int = 3  # consecutive failures before a portal's interval grows
-    log_json: bool = False
+    default_schedule: str = setting("every 2h", checks.schedule)
+    jitter: float = setting(300.0, checks.number(0, 86400))  # seconds of random delay on each run's start
+    misfire_grace_time: float = setting(3600.0, checks.number(1, 7 * 86400))
+    crawl_time_limit: float = setting(3600.0, checks.number(1, 7 * 86400))
+    crawl_memory_mb: int = setting(1024, checks.whole(64, 65536))
+    deliver_interval: float = setting(60.0, checks.number(1, 86400))
+    # consecutive failures before a portal's interval grows
+    failure_backoff_after: int = setting(3, checks.whole(1, 1000))
+    log_json: bool = setting(False, checks.flag)
 
 
 @dataclass(frozen=True)
 class RedisConfig:
-    url: str = "redis://127.0.0.1:6379/0"
-    key_prefix: str = "eduwatch"
+    url: str = setting("redis://127.0.0.1:6379/0", checks.text)
+    key_prefix: str = setting("eduwatch", checks.text)
 
 
 @dataclass(frozen=True)
 class Config:
-    database: DatabaseConfig
-    crawl: CrawlConfig
-    portals: tuple[PortalConfig, ...]
-    email: EmailConfig = field(default_factory=EmailConfig)
-    wecom: WecomConfig = field(default_factory=WecomConfig)
-    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
-    subscribers: tuple[SubscriberConfig, ...] = ()
-    daemon: DaemonConfig = field(default_factory=DaemonConfig)
-    redis: RedisConfig = field(default_factory=RedisConfig)
+    """The whole configuration; each field names the TOML table it is read from."""
+
+    database: DatabaseConfig = table("database", DatabaseConfig)
+    crawl: CrawlConfig = table("crawl", CrawlConfig)
+    portals: tuple[PortalConfig, ...] = table("portals", tuple)
+    email: EmailConfig = table("alerts.email", EmailConfig)
+    wecom: WecomConfig = table("alerts.wecom", WecomConfig)
+    delivery: DeliveryConfig = table("alerts.delivery", DeliveryConfig)
+    subscribers: tuple[SubscriberConfig, ...] = table("subscribers", tuple)
+    daemon: DaemonConfig = table("daemon", DaemonConfig)
+    redis: RedisConfig = table("redis", RedisConfig)
     source: str = "<built-in default>"
 
     def portal(self, name: str) -> PortalConfig:
@@ -148,17 +179,6 @@ class Config:
 def default_database_url() -> str:
     data_dir = Path(platformdirs.user_data_dir("eduwatch"))
     return f"sqlite:///{data_dir / 'eduwatch.db'}"
-
-
-def parse_schedule(text: str) -> tuple[str, float | str]:
-    """``"every 2h"`` -> ("interval", 7200.0); a five-field cron line -> ("cron", text)."""
-    match = _SCHEDULE.match(text.strip())
-    if match:
-        unit = {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
-        return "interval", float(int(match.group(1)) * unit)
-    if len(text.split()) == 5:
-        return "cron", text.strip()
-    raise ValueError(f'{text!r} is neither "every N[s|m|h|d]" nor a five-field cron expression')
 
 
 # --- loading -------------------------------------------------------------------------------
@@ -204,329 +224,77 @@ def parse_config(text: str, source: str = "<string>") -> Config:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
-    return _Validator(raw, text, source).build()
+    reader = TableReader(text, source)
+    _check_table_names(reader, raw)
+    values: dict[str, Any] = {}
+    for item in fields(Config):
+        path = table_path(item)
+        if path in _ARRAYS:
+            values[item.name] = _ARRAYS[path](reader, raw.get(path))
+        elif path is not None:
+            cls = item.default_factory
+            values[item.name] = cls(**reader.read(cls, _table_at(reader, raw, path), path))  # type: ignore[operator]
+    if not values["database"].url:
+        values["database"] = DatabaseConfig(url=default_database_url())
+    return Config(**values, source=source)
 
 
-class _Validator:
-    """Turns the parsed TOML into :class:`Config`, or fails with a message that points."""
+def _check_table_names(reader: TableReader, raw: dict[str, Any]) -> None:
+    """Unknown tables fail, at the top level and inside ``[alerts]``, naming the known ones."""
+    children: dict[str, set[str]] = {}
+    for path in filter(None, map(table_path, fields(Config))):
+        parent, _, leaf = path.rpartition(".")
+        children.setdefault(parent, set()).add(leaf)
+        children.setdefault("", set()).add(path.split(".")[0])
+    for parent, allowed in children.items():
+        mapping = _table_at(reader, raw, parent) if parent else raw
+        reader.known_tables(mapping, parent or "top level", allowed)
 
-    def __init__(self, raw: dict[str, Any], text: str, source: str) -> None:
-        self.raw = raw
-        self.lines = text.splitlines()
-        self.source = source
 
-    def fail(self, where: str, key: str, problem: str) -> ConfigError:
-        # A missing key has no line of its own: point at the table's name line instead.
-        line = self._line_of(where, key) or self._line_of(where, "name")
-        at = f":{line}" if line else ""
-        return ConfigError(f"{self.source}{at}: [{where}] {key}: {problem}")
+def _table_at(reader: TableReader, raw: dict[str, Any], path: str) -> dict[str, Any]:
+    """The table at dotted ``path`` (empty when absent); a non-table there fails."""
+    node, walked = raw, []
+    for part in path.split("."):
+        walked.append(part)
+        node = reader.table(node.get(part, {}), ".".join(walked))
+    return node
 
-    def _line_of(self, where: str, key: str) -> int | None:
-        """Best-effort line number of ``key`` inside table ``where`` (for the message only)."""
-        table, _, label = where.partition("[")
-        label = label.rstrip("]")
-        header = re.compile(rf"^\s*\[\[?\s*{re.escape(table.split('.')[0])}")
-        in_table = False
-        for number, line in enumerate(self.lines, start=1):
-            stripped = line.strip()
-            if stripped.startswith("["):
-                in_table = bool(header.match(stripped))
-                continue
-            if in_table and re.match(rf"^{re.escape(key)}\s*=", stripped):
-                if not label or label in line or self._table_has(number, label):
-                    return number
-        return None
 
-    def _table_has(self, line_no: int, label: str) -> bool:
-        start = line_no - 1
-        while start > 0 and not self.lines[start - 1].strip().startswith("["):
-            start -= 1
-        end = line_no
-        while end < len(self.lines) and not self.lines[end].strip().startswith("["):
-            end += 1
-        return any(f'"{label}"' in line for line in self.lines[start:end])
-
-    def table(self, mapping: Any, where: str) -> dict[str, Any]:
-        if not isinstance(mapping, dict):
-            raise ConfigError(f"{self.source}: [{where}] must be a table")
-        return mapping
-
-    def fields(self, mapping: dict[str, Any], where: str, spec: dict[str, Callable[[Any], Any]]) -> dict[str, Any]:
-        """Check ``mapping`` against ``spec`` (key -> converter that raises ValueError)."""
-        out: dict[str, Any] = {}
-        for key, value in mapping.items():
-            if key not in spec:
-                allowed = ", ".join(sorted(spec))
-                raise self.fail(where, key, f"unknown key (allowed: {allowed})")
-            try:
-                out[key] = spec[key](value)
-            except (TypeError, ValueError) as exc:
-                raise self.fail(where, key, str(exc)) from None
-        return out
-
-    def build(self) -> Config:
-        known = {"database", "crawl", "portals", "alerts", "subscribers", "daemon", "redis"}
-        for key in self.raw:
-            if key not in known:
-                raise self.fail("top level", key, f"unknown table (allowed: {', '.join(sorted(known))})")
-        database = self.fields(self.table(self.raw.get("database", {}), "database"), "database", {"url": _str})
-        crawl = self.fields(self.table(self.raw.get("crawl", {}), "crawl"), "crawl", _CRAWL_SPEC)
-        portals = self._portals()
-        alerts = self.table(self.raw.get("alerts", {}), "alerts")
-        for key in alerts:
-            if key not in ("email", "wecom", "delivery"):
-                raise self.fail("alerts", key, "unknown table (allowed: delivery, email, wecom)")
-        email = self.fields(self.table(alerts.get("email", {}), "alerts.email"), "alerts.email", _EMAIL_SPEC)
-        if "from" in email:
-            email["from_addr"] = email.pop("from")
-        wecom = self.fields(self.table(alerts.get("wecom", {}), "alerts.wecom"), "alerts.wecom", _WECOM_SPEC)
-        delivery = self.fields(
-            self.table(alerts.get("delivery", {}), "alerts.delivery"), "alerts.delivery", _DELIVERY_SPEC
-        )
-        daemon = self.fields(self.table(self.raw.get("daemon", {}), "daemon"), "daemon", _DAEMON_SPEC)
-        redis = self.fields(self.table(self.raw.get("redis", {}), "redis"), "redis", {"url": _str, "key_prefix": _str})
-        return Config(
-            database=DatabaseConfig(url=database.get("url") or default_database_url()),
-            crawl=CrawlConfig(**crawl),
-            portals=portals,
-            email=EmailConfig(**email),
-            wecom=WecomConfig(**wecom),
-            delivery=DeliveryConfig(**delivery),
-            subscribers=self._subscribers(),
-            daemon=DaemonConfig(**daemon),
-            redis=RedisConfig(**redis),
-            source=self.source,
-        )
-
-    def _portals(self) -> tuple[PortalConfig, ...]:
-        entries = self.raw.get("portals", [])
-        if not isinstance(entries, list):
-            raise ConfigError(f"{self.source}: portals must be an array of tables ([[portals]])")
-        portals: list[PortalConfig] = []
-        names: set[str] = set()  # one set for the duplicate check, not one per entry
-        for number, entry in enumerate(entries, start=1):
-            name = entry.get("name") if isinstance(entry, dict) else None
-            where = f"portals[{name}]" if isinstance(name, str) else f"portals #{number}"
-            values = self.fields(self.table(entry, where), where, _PORTAL_SPEC)
-            for key in ("name", "title", "region", "platform", "base_url"):
-                if key not in values:
-                    raise self.fail(where, key, "missing (required for every portal)")
-            if values["name"] in names:
-                raise self.fail(where, "name", f"duplicate portal name {values['name']!r}")
-            self._check_portal(values, where)
-            portals.append(PortalConfig(**values))
-            names.add(values["name"])
-        return tuple(portals)
-
-    def _check_portal(self, values: dict[str, Any], where: str) -> None:
+def _portals(reader: TableReader, raw: Any) -> tuple[PortalConfig, ...]:
+    portals: list[PortalConfig] = []
+    names: set[str] = set()  # one set for the duplicate check, not one per entry
+    for where, entry in reader.entries(raw, "portals"):
+        values = reader.read(PortalConfig, entry, where)
+        if values["name"] in names:
+            raise reader.fail(where, "name", f"duplicate portal name {values['name']!r}")
         platform = PLATFORMS[values["platform"]]
-        needs = {"list_urls": platform.needs_list_urls, "detail_pattern": platform.needs_detail_pattern}
+        needs = {
+            "base_url": platform.needs_base_url,
+            "list_urls": platform.needs_list_urls,
+            "detail_pattern": platform.needs_detail_pattern,
+        }
         for key, needed in needs.items():
             if needed and not values.get(key):
-                raise self.fail(where, key, f"required for platform {platform.name!r}")
-
-    def _subscribers(self) -> tuple[SubscriberConfig, ...]:
-        entries = self.raw.get("subscribers", [])
-        if not isinstance(entries, list):
-            raise ConfigError(f"{self.source}: subscribers must be an array of tables ([[subscribers]])")
-        subscribers: list[SubscriberConfig] = []
-        for number, entry in enumerate(entries, start=1):
-            name = entry.get("name") if isinstance(entry, dict) else None
-            where = f"subscribers[{name}]" if isinstance(name, str) else f"subscribers #{number}"
-            values = self.fields(self.table(entry, where), where, _SUBSCRIBER_SPEC)
-            if "name" not in values:
-                raise self.fail(where, "name", "missing")
-            if not values.get("email") and not values.get("wecom_webhook"):
-                raise self.fail(where, "email", "a subscriber needs an email or a wecom_webhook")
-            if values["name"] in {s.name for s in subscribers}:
-                raise self.fail(where, "name", f"duplicate subscriber name {values['name']!r}")
-            subscribers.append(SubscriberConfig(**values))
-        return tuple(subscribers)
+                raise reader.fail(where, key, f"required for platform {platform.name!r}")
+        portals.append(PortalConfig(**values))
+        names.add(values["name"])
+    return tuple(portals)
 
 
-# --- converters: each raises ValueError with a message meant for the operator ------------------
+def _subscribers(reader: TableReader, raw: Any) -> tuple[SubscriberConfig, ...]:
+    subscribers: list[SubscriberConfig] = []
+    for where, entry in reader.entries(raw, "subscribers"):
+        values = reader.read(SubscriberConfig, entry, where)
+        if not values.get("email") and not values.get("wecom_webhook"):
+            raise reader.fail(where, "email", "a subscriber needs an email or a wecom_webhook")
+        if values["name"] in {s.name for s in subscribers}:
+            raise reader.fail(where, "name", f"duplicate subscriber name {values['name']!r}")
+        subscribers.append(SubscriberConfig(**values))
+    return tuple(subscribers)
 
 
-def _str(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"expected a string, got {type(value).__name__}")
-    return value
-
-
-def _nonempty(value: Any) -> str:
-    value = _str(value)
-    if not value.strip():
-        raise ValueError("must not be empty")
-    return value
-
-
-def _bool(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"expected true or false, got {value!r}")
-    return value
-
-
-def _number(minimum: float, maximum: float = float("inf")) -> Callable[[Any], float]:
-    def convert(value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"expected a number, got {value!r}")
-        if not minimum <= value <= maximum:
-            raise ValueError(f"{value} is out of range ({minimum} to {maximum})")
-        return float(value)
-
-    return convert
-
-
-def _integer(minimum: int, maximum: int = 10**9) -> Callable[[Any], int]:
-    def convert(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"expected a whole number, got {value!r}")
-        if not minimum <= value <= maximum:
-            raise ValueError(f"{value} is out of range ({minimum} to {maximum})")
-        return value
-
-    return convert
-
-
-def _str_list(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError("expected a list of strings")
-    return tuple(value)
-
-
-def _choices(*allowed: str) -> Callable[[Any], str]:
-    def convert(value: Any) -> str:
-        if value not in allowed:
-            raise ValueError(f"{value!r} is not one of {', '.join(allowed)}")
-        return value
-
-    return convert
-
-
-def _events(value: Any) -> tuple[str, ...]:
-    events = _str_list(value)
-    for event in events:
-        if event not in EVENT_FILTERS:
-            raise ValueError(f"unknown event {event!r} (allowed: {', '.join(EVENT_FILTERS)})")
-    return events
-
-
-def _slug(value: Any) -> str:
-    value = _str(value)
-    if not _SLUG.match(value):
-        raise ValueError(f"{value!r} is not a slug (lower-case letters, digits, - and _)")
-    return value
-
-
-def _url(value: Any) -> str:
-    value = _str(value)
-    if not re.match(r"^https?://[^/\s]+", value):
-        raise ValueError(f"{value!r} is not an http(s) URL")
-    return value
-
-
-def _email(value: Any) -> str:
-    value = _nonempty(value)
-    if not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", value):
-        raise ValueError(f"{value!r} is not an e-mail address")
-    return value
-
-
-def _webhook(value: Any) -> str:
-    """WeCom robots are https; plain http is allowed only on this machine (local test servers)."""
-    value = _url(value)
-    host = re.match(r"^https?://([^/:?#]+)", value).group(1)  # type: ignore[union-attr]
-    if not value.startswith("https://") and host not in ("127.0.0.1", "localhost", "::1"):
-        raise ValueError("a WeCom webhook must be an https:// URL")
-    return value
-
-
-def _url_list(value: Any) -> tuple[str, ...]:
-    return tuple(_url(v) for v in _str_list(value))
-
-
-def _regex(value: Any) -> str:
-    value = _str(value)
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"not a valid regular expression: {exc}") from None
-    return value
-
-
-def _schedule(value: Any) -> str:
-    value = _str(value)
-    parse_schedule(value)
-    return value
-
-
-def _int_list(value: Any) -> tuple[int, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-        raise ValueError("expected a list of whole numbers")
-    return tuple(value)
-
-
-_CRAWL_SPEC: dict[str, Callable[[Any], Any]] = {
-    "delay": _number(0, 600),
-    "concurrency_per_host": _integer(1, 16),
-    "timeout": _number(1, 600),
-    "retries": _integer(0, 10),
-    "obey_robots": _bool,
-    "user_agent": _nonempty,
-    "max_attachment_bytes": _integer(0, 200 * 1024 * 1024),
-    "max_list_pages": _integer(1, 10_000),
-    "revisit_days": _number(0, 3650),
-    "robots_cache_hours": _number(0, 24),
-    "portals_per_process": _integer(1, 100_000),
-    "processes": _integer(1, 64),
-}
-_PORTAL_SPEC: dict[str, Callable[[Any], Any]] = {
-    "name": _slug,
-    "title": _nonempty,
-    "region": _nonempty,
-    "platform": _choices(*PLATFORMS),  # the names of eduwatch.platforms
-    "base_url": _url,
-    "list_urls": _url_list,
-    "detail_pattern": _regex,
-    "schedule": _schedule,
-    "enabled": _bool,
-    "categories": _int_list,
-}
-_EMAIL_SPEC: dict[str, Callable[[Any], Any]] = {
-    "host": _nonempty,
-    "port": _integer(1, 65535),
-    "security": _choices(*SECURITY_MODES),
-    "username": _str,
-    "password_env": _nonempty,
-    "from": _nonempty,
-    "timeout": _number(1, 600),
-}
-_WECOM_SPEC: dict[str, Callable[[Any], Any]] = {
-    "rate_per_minute": _integer(1, 20),
-    "timeout": _number(1, 120),
-}
-_DELIVERY_SPEC: dict[str, Callable[[Any], Any]] = {
-    "max_attempts": _integer(1, 100),
-    "backoff_base": _number(0, 86400),
-    "backoff_max": _number(0, 7 * 86400),
-}
-_SUBSCRIBER_SPEC: dict[str, Callable[[Any], Any]] = {
-    "name": _nonempty,
-    "email": _email,
-    "wecom_webhook": _webhook,
-    "regions": _str_list,
-    "portals": _str_list,
-    "keywords": _str_list,
-    "events": _events,
-    "digest": _bool,
-}
-_DAEMON_SPEC: dict[str, Callable[[Any], Any]] = {
-    "default_schedule": _schedule,
-    "jitter": _number(0, 86400),
-    "misfire_grace_time": _number(1, 7 * 86400),
-    "crawl_time_limit": _number(1, 7 * 86400),
-    "crawl_memory_mb": _integer(64, 65536),
-    "deliver_interval": _number(1, 86400),
-    "failure_backoff_after": _integer(1, 1000),
-    "log_json": _bool,
+# arrays of tables ([[portals]]): each entry is checked against its neighbours as well
+_ARRAYS: dict[str, Callable[[TableReader, Any], tuple[Any, ...]]] = {
+    "portals": _portals,
+    "subscribers": _subscribers,
 }
