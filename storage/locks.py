@@ -35,6 +35,16 @@ from sqlalchemy.orm import Session
 from storage.database import Database
 from storage.models import Lock, utcnow
 
+# The leases every process on one database agrees on (the crawl lease is storage.runs').
+# Defined here, on the ground floor, so the daemon and `eduwatch status` read one definition.
+DAEMON_LEASE = "daemon"
+DAEMON_LEASE_TTL = 30.0  # renewed every 10 s; a killed daemon frees it within 30 s
+MONITOR_LEASE = "monitor"
+MONITOR_LEASE_TTL = 600.0  # one change pass; generous, since it is released when the pass ends
+DELIVER_LEASE = "deliver"
+DELIVER_LEASE_TTL = 600.0  # one delivery pass, released when it ends
+SCHEDULE_PREFIX = "schedule:"  # the daemon's notice board of next runs, not a lease
+
 
 @dataclass(frozen=True)
 class Lease:

@@ -180,13 +180,17 @@ class Runs:
                 run.reason = f"{reason} ({run.reason})" if run.reason else reason
             return RunSummary.of(run)
 
-    def cancel(self, run_id: int, why: str, *, pages_fetched: int) -> None:
-        """Fail a run that is still going (time limit, stall, shutdown); a closed run is kept."""
+    def cancel(self, run_id: int, why: str, *, pages_fetched: int, errors: Sequence[FetchError] = ()) -> None:
+        """Fail a run that is still going (time limit, stall, shutdown, a spider that never
+        closed); a closed run is kept. ``errors``: what the crawl had logged by then."""
         with self.db.transaction() as session:
             run = session.get_one(CrawlRun, run_id)
             if run.status == "running":
                 run.status, run.reason, run.finished_at = "failed", why, utcnow()
                 run.pages_fetched = pages_fetched
+                if errors:
+                    run.errors = len(errors)
+                    run.error_log = [{"url": e.url, "reason": e.reason} for e in list(errors)[:MAX_LOGGED_ERRORS]]
 
     def fail_interrupted(self, busy_portals: set[str]) -> list[int]:
         """Fail every ``running`` run whose portal nobody is crawling: its process died."""
@@ -239,13 +243,20 @@ class Runs:
 
     def last_runs(self) -> dict[str, RunSummary]:
         """Each portal's latest run."""
+        return {name: RunSummary.of(run, name) for name, run in self.latest().items()}
+
+    def latest(self, *, finished: bool = False) -> dict[str, CrawlRun]:
+        """Each portal's latest run row (``finished``: the latest that is no longer running),
+        detached, for views that show more than a summary (start, end, trigger). Read only."""
         with self.db.sessions() as session:
-            latest = select(func.max(CrawlRun.id)).group_by(CrawlRun.portal_id)
+            newest = select(func.max(CrawlRun.id)).group_by(CrawlRun.portal_id)
+            if finished:
+                newest = newest.where(CrawlRun.status != "running")
             rows = session.execute(
                 select(CrawlRun, Portal.name).join(Portal, CrawlRun.portal_id == Portal.id)
-                .where(CrawlRun.id.in_(latest))
+                .where(CrawlRun.id.in_(newest))
             ).all()
-            return {name: RunSummary.of(run, name) for run, name in rows}
+            return {name: run for run, name in rows}
 
 
 
@@ -254,6 +265,11 @@ def unmonitored_runs(session: Session) -> list[int]:
     return list(session.scalars(
         select(CrawlRun.id).where(CrawlRun.finished_at.is_not(None), CrawlRun.monitored.is_(False))
     ))
+
+
+def is_monitored(session: Session, run_id: int) -> bool:
+    """Has the change pass looked at this run's documents (a run's digest waits for it)?"""
+    return bool(session.scalar(select(CrawlRun.monitored).where(CrawlRun.id == run_id)))
 
 
 def mark_monitored(session: Session, run_ids: Sequence[int]) -> None:
