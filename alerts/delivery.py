@@ -62,7 +62,8 @@ from alerts.wecom import (
 )
 from eduwatch.config import Config
 from storage.database import Database
-from storage.models import Alert, CrawlRun, Subscriber, utcnow
+from storage.models import Alert, Subscriber, utcnow
+from storage.runs import is_monitored
 
 log = logging.getLogger("eduwatch.alerts")
 
@@ -236,11 +237,8 @@ def _load(session: Session, now: datetime, due_by: datetime, limit: int | None) 
 def _digest_due(session: Session, group_name: str, group: tuple[int, str, str], now: datetime) -> bool:
     """A digest goes out when its crawl run is fully monitored, or after DIGEST_GRACE."""
     if group_name.startswith("run:"):
-        try:
-            run = session.get(CrawlRun, int(group_name[4:]))
-        except ValueError:
-            run = None
-        if run is not None and run.monitored:
+        run_id = group_name[4:]
+        if run_id.isdigit() and is_monitored(session, int(run_id)):
             return True
     oldest = session.scalar(
         select(Alert.created_at)
