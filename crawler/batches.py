@@ -5,7 +5,7 @@ life, so a single child for a province's 3,000 portals grows past any sane memor
 when it hits it, takes every portal's run down with it. Crawling in batches of
 ``[crawl] portals_per_process`` portals, at most ``[crawl] processes`` batches at a time,
 bounds the memory of each child and confines a crash to the portals of one batch.
-:func:`crawler.runner.run_crawl` and :func:`monitor.shell.jobs.crawl_portals_locked` both use this.
+:func:`crawler.runner.crawl_portals` (behind ``run_crawl`` and ``crawl_portals_locked``) uses this.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 Runs the named portals concurrently in one CrawlerProcess (one spider per portal), writes one
 progress line per portal start and finish to stderr (prefixed ``[crawl] ``) and, as the last
-line on stdout, a JSON list of RunSummary dicts. A CrawlerProcess cannot be restarted
-(ReactorNotRestartable), so every crawl gets a fresh process; :mod:`crawler.runner` spawns it.
+line on stdout, a JSON list of RunSummary dicts (the protocol of :mod:`crawler.child`). A
+CrawlerProcess cannot be restarted (ReactorNotRestartable), so every crawl gets a fresh
+process; :class:`crawler.supervisor.CrawlChild` spawns it through :mod:`crawler.child`.
 
 ``--run-id PORTAL=ID`` hands over runs the parent already opened (so that a crash of this
 process can still be recorded against them); portals without one get a new run here.
@@ -12,7 +13,6 @@ process can still be recorded against them); portals without one get a new run h
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -22,18 +22,14 @@ from typing import Sequence
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from crawler.child import progress, report
 from crawler.heap import freeze_startup_heap
 from crawler.settings import settings_for_config
 from crawler.spiders import spider_for
 from eduwatch.config import Config, ConfigError, load_config
 from storage.database import Database
-from storage.store import RunSummary, Store
-
-PROGRESS_PREFIX = "[crawl] "
-
-
-def progress(line: str) -> None:
-    print(PROGRESS_PREFIX + line, file=sys.stderr, flush=True)
+from storage.runs import RunSummary, Runs
+from storage.store import Store
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -84,14 +80,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.config:
         os.environ["EDUWATCH_CONFIG"] = args.config  # spiders' update_settings read the same file
     db = Database(config.database.url)
-    store = Store(db)
+    store, runs = Store(db), Runs(db)
     store.sync_portals(portals)
     process = CrawlerProcess(scrapy_settings(config, args.config, args.log_level, args.items_dir, args.time_limit))
     logging.getLogger("scrapy").setLevel(args.log_level.upper())
     crawlers = []
     failures: dict[str, str] = {}
     for portal in portals:
-        run_id = int(given[portal.name]) if portal.name in given else store.start_run(
+        run_id = int(given[portal.name]) if portal.name in given else runs.open(
             portal.name, full=args.full, trigger=args.trigger
         )
         crawler = process.create_crawler(spider_for(portal.platform))
@@ -113,13 +109,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         summary = getattr(spider, "summary", None)
         if summary is None:  # the spider never opened or never closed: the run must not stay 'running'
             reason = failures.get(name, "the spider did not finish")
-            summary = store.finish_run(run_id, status="failed", reason=reason,
-                                       pages_fetched=getattr(spider, "pages_fetched", 0),
-                                       errors=getattr(spider, "errors", []))
+            runs.cancel(run_id, reason, pages_fetched=getattr(spider, "pages_fetched", 0),
+                        errors=getattr(spider, "errors", []))
+            summary = runs.summary(run_id)
             progress(f"{name}: failed ({reason})")
         summaries.append(summary)
     db.dispose()
-    print(json.dumps([s.to_dict() for s in summaries], ensure_ascii=False), flush=True)
+    report(summaries)
     return 0
 
 

@@ -17,18 +17,15 @@ from alerts.outbox import webhook_problems
 from eduwatch.config import Config
 from monitor.shell.cli.table import TIMEZONE, cut, format_table, json_time, show_time
 from storage.database import Database
-from storage.locks import Locks
-from storage.models import Alert, CrawlRun, Portal
-
-DAEMON_LOCK = "daemon"
-DAEMON_LEASE_TTL = 30.0  # as monitor.shell.daemon; duplicated so status need not import APScheduler
-FAILED = ("failed", "blocked")
+from storage.locks import DAEMON_LEASE, DAEMON_LEASE_TTL, SCHEDULE_PREFIX, Locks
+from storage.models import Alert, Portal
+from storage.runs import CRAWL_LEASE_PREFIX, Runs
 
 
 def collect_status(db: Database, config: Config) -> dict[str, Any]:
     locks = Locks(db)
     now = locks.now()
-    daemon_lease = locks.get(DAEMON_LOCK)
+    daemon_lease = locks.get(DAEMON_LEASE)
     alive = daemon_lease is not None and daemon_lease.alive(now)
     daemon: dict[str, Any] = {"running": alive}
     if daemon_lease is not None:
@@ -43,31 +40,23 @@ def collect_status(db: Database, config: Config) -> dict[str, Any]:
             daemon["note"] = "lease expired: the daemon stopped without releasing it (killed?)"
     next_runs = {
         lease.name.split(":", 1)[1]: lease.expires_at
-        for lease in locks.list("schedule:")
+        for lease in locks.list(SCHEDULE_PREFIX)
         if alive and daemon_lease is not None and lease.holder == daemon_lease.holder
     }
     crawling = {
         lease.name.split(":", 1)[1]: {"holder": lease.holder, "since": json_time(lease.acquired_at)}
-        for lease in locks.list("crawl:")
+        for lease in locks.list(CRAWL_LEASE_PREFIX)
         if lease.alive(now)
     }
     portals = []
+    runs = Runs(db)
+    last_finished = runs.latest(finished=True)
     with db.sessions() as session:
         rows = {p.name: p for p in session.scalars(select(Portal))}
         for portal in config.portals:
             row = rows.get(portal.name)
-            last = None
-            failures = 0
-            if row is not None:
-                recent = session.scalars(
-                    select(CrawlRun).where(CrawlRun.portal_id == row.id).order_by(CrawlRun.id.desc()).limit(20)
-                ).all()
-                finished = [run for run in recent if run.status != "running"]
-                last = finished[0] if finished else None
-                for run in finished:
-                    if run.status not in FAILED:
-                        break
-                    failures += 1
+            last = last_finished.get(portal.name)
+            failures = runs.consecutive_failures(portal.name) if row is not None else 0
             entry: dict[str, Any] = {
                 "portal": portal.name,
                 "enabled": portal.enabled,

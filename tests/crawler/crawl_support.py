@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from localportals import PortalServer
-from storage.store import RunSummary
+from storage.runs import RunSummary
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

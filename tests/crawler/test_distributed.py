@@ -25,12 +25,12 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from crawler.distributed import Keys, crawl_distributed
+from crawler.runner import crawl_portals_locked
 from eduwatch.config import load_config
 from localportals import PortalServer, Site, samples
-from monitor.shell.jobs import crawl_portals_locked
 from storage.database import Database
 from storage.models import CrawlRun, Document, Source
-from storage.store import RunSummary
+from storage.runs import RunSummary
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
 ROOT = Path(__file__).resolve().parents[2]

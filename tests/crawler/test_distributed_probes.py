@@ -19,7 +19,7 @@ from crawler.distributed import Keys
 from localportals import PortalServer, Site, samples
 from storage.database import Database
 from storage.models import Source
-from storage.store import RunSummary
+from storage.runs import RunSummary
 from tests.crawler.test_distributed import (  # noqa: F401 — prefix and servers are fixtures
     crawl_all, own_database, prefix, requests_fetched, servers, start_worker, stop_workers, write_config,
 )

@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import platformdirs
-from sqlalchemy import select
 
 from eduwatch.config import DEFAULT_CONFIG, PortalConfig
 from monitor.shell.cli.context import CliContext
 from monitor.shell.cli.table import cut, json_time, print_json, print_table, show_time
 from storage.documents import DocumentQuery, get_document, list_documents
-from storage.models import CrawlRun, Portal
-from storage.store import RunSummary, Store
+from storage.models import CrawlRun
+from storage.runs import PortalBusy, RunSummary, Runs
+from storage.store import Store
 
 REASON_COLUMNS = 60  # a run's reason in a table; `eduwatch status --json` has it whole
 
@@ -75,8 +75,6 @@ def cmd_crawl(args: argparse.Namespace, context: CliContext) -> int:
     for name in names:
         config.portal(name)  # unknown names fail here, with exit 2, before anything runs
     Store(context.db).sync_portals(config.portals)
-    from monitor.shell.jobs import PortalBusy
-
     try:
         summaries = crawl_and_monitor(context, names, full=args.full, wait=not args.no_wait)
     except PortalBusy as busy:
@@ -92,7 +90,8 @@ def crawl_and_monitor(context: CliContext, names: Sequence[str], *, full: bool, 
     Alerts are only queued here; the daemon's deliverer or ``eduwatch notify`` sends them.
     """
     from alerts.subscribers import sync_from_config
-    from monitor.shell.jobs import crawl_portals_locked, monitor_and_deliver
+    from crawler.runner import crawl_portals_locked
+    from monitor.shell.passes import monitor_and_deliver
 
     def progress(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
@@ -146,7 +145,7 @@ def cmd_show(args: argparse.Namespace, context: CliContext) -> int:
 def cmd_portals(args: argparse.Namespace, context: CliContext) -> int:
     config = context.config
     Store(context.db).sync_portals(config.portals)
-    last = _last_runs(context)
+    last = Runs(context.db).latest()
     if args.json:
         views = [portal_view(portal, last.get(portal.name)) for portal in config.portals]
         print_json(views)
@@ -186,14 +185,6 @@ def portal_view(portal: PortalConfig, run: CrawlRun | None) -> dict[str, Any]:
             "errors": run.errors,
         },
     }
-
-
-def _last_runs(context: CliContext) -> dict[str, CrawlRun]:
-    with context.db.sessions() as session:
-        runs = session.execute(
-            select(Portal.name, CrawlRun).join(CrawlRun, CrawlRun.portal_id == Portal.id).order_by(CrawlRun.id)
-        )
-        return {name: run for name, run in runs}
 
 
 def _print_document(view: dict[str, Any]) -> None:

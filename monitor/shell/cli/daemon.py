@@ -94,7 +94,9 @@ def cmd_worker(args: argparse.Namespace, context: CliContext) -> int:
 
 
 def cmd_recrawl(args: argparse.Namespace, context: CliContext) -> int:
-    from monitor.shell.jobs import PortalBusy, crawl_portals_locked, monitor_and_deliver
+    from crawler.runner import crawl_portals_locked
+    from monitor.shell.passes import monitor_and_deliver
+    from storage.runs import PortalBusy
     from storage.store import Store
 
     config = context.config

@@ -7,9 +7,11 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from monitor.shell.jobs import CrawlLimits, crawl_portals_locked, crawl_lock
+from crawler.runner import crawl_portals_locked
+from crawler.supervisor import CrawlLimits
 from storage.database import Database
 from storage.locks import Locks
+from storage.runs import crawl_lease
 from tests.crawler.crawl_support import write_config
 from tests.crawler.test_crawl_batches import (  # noqa: F401  (five_portals is a fixture)
     DOCS, documents_per_portal, five_portals, killer_of_child_crawling, names_of,
@@ -40,7 +42,7 @@ def test_locked_crawl_of_five_portals_runs_three_children_holding_every_lease(
     assert lines[0] == "crawling 5 portals in 3 processes of at most 2 portals, 2 at a time"
     assert [(s.portal, s.status, s.docs_new) for s in summaries] == [(name, "ok", DOCS) for name in names]
     assert len(held_during) == 5
-    assert all(held == {crawl_lock(name) for name in names} for held in held_during)  # all leases, all the time
+    assert all(held == {crawl_lease(name) for name in names} for held in held_during)  # all leases, all the time
     assert documents_per_portal(sqlite_url) == {name: DOCS for name in names}
 
 

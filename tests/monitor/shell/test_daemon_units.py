@@ -17,21 +17,17 @@ from sqlalchemy import select
 from eduwatch.config import load_config
 from localportals import PortalServer, samples
 from localportals.faults import Faults
-from monitor.shell.daemon import (
-    Daemon,
-    Schedule,
-    _stale_on_this_host,
-    backoff_delay,
-    close_interrupted_runs,
-    consecutive_failures,
-    first_run,
-)
-from monitor.shell.jobs import CrawlLimits, crawl_portals_locked
+from crawler.runner import crawl_portals_locked
+from crawler.supervisor import CrawlLimits
+from monitor.shell.daemon import Daemon
+from monitor.shell.daemon_lease import _stale_on_this_host
+from monitor.shell.schedules import Schedule, backoff_delay, first_run
 from monitor.shell.logging_setup import event, redact, setup_logging
 from monitor.shell.status import collect_status, format_status
 from storage.database import Database
 from storage.locks import Lease, Locks
 from storage.models import CrawlRun, Portal, utcnow
+from storage.runs import Runs, busy_portals
 from tests.monitor.shell.test_daemon_process import write_config
 
 NOW = datetime(2026, 11, 22, 12, 0, 0)
@@ -106,9 +102,9 @@ def _portal_with_runs(db: Database, statuses: list[str], name: str = "p") -> Non
 
 def test_consecutive_failures_count_from_the_latest_run(db: Database) -> None:
     _portal_with_runs(db, ["failed", "ok", "failed", "blocked", "failed"])
-    assert consecutive_failures(db, "p") == 3
+    assert Runs(db).consecutive_failures("p") == 3
     _portal_with_runs(db, ["failed", "ok"], name="q")
-    assert consecutive_failures(db, "q") == 0
+    assert Runs(db).consecutive_failures("q") == 0
 
 
 def test_interrupted_runs_are_closed_unless_their_portal_is_being_crawled(db: Database) -> None:
@@ -116,7 +112,7 @@ def test_interrupted_runs_are_closed_unless_their_portal_is_being_crawled(db: Da
     _portal_with_runs(db, ["running"], name="alive")
     locks = Locks(db)
     assert locks.acquire("crawl:alive", "manual@elsewhere:1:x", ttl=60)
-    closed = close_interrupted_runs(db, locks)
+    closed = Runs(db).fail_interrupted(busy_portals(locks))
     assert len(closed) == 1
     with db.sessions() as session:
         rows = dict(session.execute(select(Portal.name, CrawlRun.status).join(CrawlRun)).all())
@@ -192,7 +188,7 @@ def test_failing_portal_backs_off_and_is_reported(
         messages = [r.getMessage() for r in caplog.records]
         assert messages.count("portal.failing") == 1
         assert "crawl.skipped" in messages
-        assert consecutive_failures(daemon.db, site.name) == 2
+        assert Runs(daemon.db).consecutive_failures(site.name) == 2
         status = collect_status(daemon.db, config)
         assert status["portals"][0]["backing_off"] is True
         assert "backing off after 2 failures" in format_status(status)

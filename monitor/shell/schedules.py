@@ -1,0 +1,87 @@
+"""When each portal is crawled: its schedule, the first run after a (re)start, and back-off.
+
+Schedules live in the configuration and history in the database (``crawl_runs``): the
+daemon rebuilds its jobs at every start and asks :meth:`Schedule.missed_since` whether a run
+fell due while it was down, so a long outage costs each portal one run, not one per missed
+slot. A cron schedule's *interval* is the gap between two of its fire times, which is what
+back-off multiplies.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from eduwatch.config import Config, PortalConfig, parse_schedule
+
+BACKOFF_MAX_FACTOR = 16
+BACKOFF_MAX = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    kind: str  # interval | cron
+    interval: float  # seconds (for cron: the gap between two fire times, for backoff)
+    cron: str | None = None
+
+    @classmethod
+    def of(cls, portal: PortalConfig, config: Config) -> "Schedule":
+        kind, value = parse_schedule(portal.schedule or config.daemon.default_schedule)
+        if kind == "interval":
+            return cls("interval", float(value))
+        trigger = CronTrigger.from_crontab(str(value), timezone=_local_tz())
+        first = trigger.get_next_fire_time(None, datetime.now(_local_tz()))
+        second = trigger.get_next_fire_time(first, first + timedelta(seconds=1)) if first else None
+        gap = (second - first).total_seconds() if first and second else 86400.0
+        return cls("cron", gap, str(value))
+
+    def trigger(self, jitter: float) -> IntervalTrigger | CronTrigger:
+        if self.kind == "interval":
+            return IntervalTrigger(seconds=self.interval, jitter=jitter or None, timezone=timezone.utc)
+        trigger = CronTrigger.from_crontab(self.cron or "", timezone=_local_tz())
+        trigger.jitter = jitter or None
+        return trigger
+
+    def missed_since(self, last_start: datetime | None, now: datetime) -> bool:
+        """Was a run due between the portal's last start and ``now`` (both naive UTC)?"""
+        if last_start is None:
+            return True
+        if self.kind == "interval":
+            return last_start + timedelta(seconds=self.interval) <= now
+        trigger = CronTrigger.from_crontab(self.cron or "", timezone=_local_tz())
+        due = trigger.get_next_fire_time(None, last_start.replace(tzinfo=timezone.utc))
+        return due is not None and due.astimezone(timezone.utc).replace(tzinfo=None) <= now
+
+
+def _local_tz() -> Any:
+    return datetime.now().astimezone().tzinfo
+
+
+def first_run(schedule: Schedule, last_start: datetime | None, now: datetime, jitter: float,
+              rng: random.Random) -> tuple[datetime | None, str]:
+    """When a portal's first run after start-up should be (naive UTC), and why.
+
+    A missed run (or a portal never crawled) runs once, soon, jittered; otherwise the interval
+    continues from the last start. Cron schedules just continue (None) unless a run was missed.
+    """
+    soon = now + timedelta(seconds=1 + rng.uniform(0, jitter))
+    if last_start is None:
+        return soon, "never crawled"
+    if schedule.missed_since(last_start, now):
+        return soon, "missed while the daemon was down"
+    if schedule.kind == "interval":
+        return last_start + timedelta(seconds=schedule.interval + rng.uniform(0, jitter)), "on schedule"
+    return None, "on schedule"
+
+
+def backoff_delay(schedule: Schedule, failures: int, after: int) -> timedelta:
+    """Extra wait before the next run of a failing portal (zero until ``after`` failures)."""
+    if failures < after:
+        return timedelta(0)
+    factor = min(BACKOFF_MAX_FACTOR, 2 ** (failures - after + 1))
+    return min(timedelta(seconds=schedule.interval * factor), max(BACKOFF_MAX, timedelta(seconds=schedule.interval)))
