@@ -60,6 +60,7 @@ def _monitor_pass_seconds(old: str, new: str) -> tuple[float, str]:
     from monitor.changes.revisions import run_monitor
     from storage.database import Database
     from storage.records import DocumentRecord
+    from storage.runs import Runs
     from storage.store import Store
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -73,9 +74,9 @@ def _monitor_pass_seconds(old: str, new: str) -> tuple[float, str]:
                                   title="桓台县人民政府办公室关于印发桓台县推进乡村教育振兴工作方案的通知",
                                   title_key="bench", doc_no="桓政办字〔2023〕18号", site="bench.invalid")
 
-        store.save_document(record(old), store.start_run("bench", full=True))
+        store.save_document(record(old), Runs(db).open("bench", full=True))
         run_monitor(db, now=datetime(2026, 11, 22))
-        store.save_document(record(new), store.start_run("bench", full=True))
+        store.save_document(record(new), Runs(db).open("bench", full=True))
         begun = time.perf_counter()
         report = run_monitor(db, now=datetime(2026, 11, 23))
         elapsed = time.perf_counter() - begun

@@ -36,6 +36,7 @@ from storage.database import Database
 from storage.identity import identity_keys
 from storage.models import Attachment, Document, DocumentKey, Portal, Source
 from storage.records import DocumentRecord
+from storage.runs import Runs
 from storage.store import Store
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -125,7 +126,7 @@ def bulk_load(db: Database, items: list[Sighting]) -> float:
 def ingest(store: Store, items: list[Sighting], time_limit: float) -> tuple[list[Sighting], float, dict[str, int]]:
     """``save_document`` per sighting, in order, until done or ``time_limit``.
     Returns (the sightings stored, seconds, outcomes)."""
-    runs = {name: store.start_run(name, full=True, trigger="benchmark") for name in portal_names(PORTALS)}
+    runs = {name: Runs(store.db).open(name, full=True, trigger="benchmark") for name in portal_names(PORTALS)}
     outcomes: Counter[str] = Counter()
     started = time.perf_counter()
     stored: list[Sighting] = []
@@ -155,7 +156,7 @@ def crawl_batches(items: list[Sighting]) -> list[list[Sighting]]:
 def ingest_batched(store: Store, items: list[Sighting], time_limit: float) -> tuple[list[Sighting], float, dict[str, int]]:
     """The crawler's path: ``save_documents`` per batch of one portal (crawl_batches), until done
     or ``time_limit``. Returns (the sightings stored, seconds, outcomes)."""
-    runs = {name: store.start_run(name, full=True, trigger="benchmark") for name in portal_names(PORTALS)}
+    runs = {name: Runs(store.db).open(name, full=True, trigger="benchmark") for name in portal_names(PORTALS)}
     outcomes: Counter[str] = Counter()
     started = time.perf_counter()
     stored: list[Sighting] = []

@@ -1,4 +1,5 @@
-"""The crawler's door into the database: crawl runs, sources and deduplicated documents.
+"""The crawler's door into the database: portals, sources and deduplicated documents
+(crawl runs are :mod:`storage.runs`).
 
 Each public method is one transaction, so a crash or kill mid-crawl leaves every document
 either fully written or not at all; the next crawl sees the missing ones as new and
@@ -11,23 +12,21 @@ import hashlib
 import json
 import logging
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from eduwatch.config import PortalConfig
 from storage.database import Database
 from storage.identity import identity_keys
 from storage.models import Attachment, CrawlRun, Document, DocumentKey, Portal, Source, utcnow
-from storage.records import DocumentRecord, FetchError, ListEntry
+from storage.records import DocumentRecord, ListEntry
 
 log = logging.getLogger(__name__)
-MAX_LOGGED_ERRORS = 200
 MAX_BATCH = 500  # sightings per transaction in save_documents; keeps IN (...) lists well inside limits
 # Fields a repost may fill in when the document's own source left them empty.
 _FILLABLE = (
@@ -133,21 +132,6 @@ class _Batch:
     counters: Counter[str] = field(default_factory=Counter)  # outcome -> sightings
 
 
-@dataclass(frozen=True)
-class RunSummary:
-    run_id: int
-    portal: str
-    status: str
-    reason: str | None
-    pages_fetched: int
-    docs_new: int
-    docs_updated: int
-    errors: int
-
-    def to_dict(self) -> dict[str, object]:
-        return asdict(self)
-
-
 def content_hash(values: Mapping[str, Any], attachments: Iterable[Mapping[str, Any]]) -> str:
     """Hash of what a revision compares; attachments in URL order so it is stable."""
     payload = {
@@ -166,7 +150,7 @@ class Store:
         self._run_portals: dict[int, tuple[int, str]] = {}  # run id -> its portal's (id, title)
         self._portal_titles: dict[str, str] = {}
 
-    # --- portals and runs ------------------------------------------------------------------
+    # --- portals ----------------------------------------------------------------------------
 
     def sync_portals(self, portals: Iterable[PortalConfig]) -> None:
         self._portal_titles.clear()
@@ -177,33 +161,6 @@ class Store:
                 row.title, row.region = config.title, config.region
                 row.platform, row.base_url = config.platform, config.base_url
                 session.add(row)
-
-    def start_run(self, portal: str, *, full: bool, trigger: str = "manual") -> int:
-        with self.db.transaction() as session:
-            run = CrawlRun(portal_id=self._portal_id(session, portal), full=full, trigger=trigger)
-            session.add(run)
-            session.flush()
-            return run.id
-
-    def finish_run(
-        self,
-        run_id: int,
-        *,
-        status: str,
-        reason: str | None,
-        pages_fetched: int,
-        errors: Sequence[FetchError],
-    ) -> RunSummary:
-        with self.db.transaction() as session:
-            run = session.get_one(CrawlRun, run_id)
-            run.finished_at = utcnow()
-            run.status, run.reason = status, reason
-            run.pages_fetched = pages_fetched
-            run.errors = len(errors)
-            run.error_log = [{"url": e.url, "reason": e.reason} for e in errors[:MAX_LOGGED_ERRORS]]
-            return RunSummary(
-                run.id, run.portal.name, status, reason, pages_fetched, run.docs_new, run.docs_updated, run.errors
-            )
 
     # --- what the crawler already knows ------------------------------------------------------
 
@@ -425,13 +382,6 @@ class Store:
         values["list_date"] = record.list_date if record.list_date is not None else values.get("list_date")
         values["list_state"] = record.list_state if record.list_state is not None else values.get("list_state")
         values["http_status"], values["missing_count"] = 200, 0
-
-    @staticmethod
-    def _portal_id(session: Session, name: str) -> int:
-        portal_id = session.scalar(select(Portal.id).where(Portal.name == name))
-        if portal_id is None:
-            raise KeyError(f"portal {name!r} is not in the database; sync_portals first")
-        return portal_id
 
     def document_count(self) -> int:
         with self.db.sessions() as session:

@@ -15,6 +15,7 @@ from eduwatch.config import PortalConfig
 from storage.database import Database
 from storage.models import Source
 from storage.records import AttachmentRecord, DocumentRecord, FetchError
+from storage.runs import Runs
 from storage.store import Store
 
 
@@ -46,7 +47,7 @@ def pipeline_for(db: Database, **settings) -> tuple[StorePipeline, _Spider]:
     store.sync_portals([PortalConfig(name="huilai", title="惠来", region="广东省揭阳市惠来县", platform="gkmlpt", base_url="http://www.huilai.gov.cn")])
     crawler = get_crawler(_Spider, settings_dict=settings)
     spider = _Spider()
-    spider.store, spider.run_id = store, store.start_run("huilai", full=False)
+    spider.store, spider.run_id = store, Runs(store.db).open("huilai", full=False)
     spider.errors, spider.saved = [], Counter()
     crawler.spider = spider
     return StorePipeline.from_crawler(crawler), spider

@@ -12,6 +12,7 @@ from storage.database import Database
 from storage.identity import identity_keys
 from storage.models import Attachment, CrawlRun, Document, DocumentKey, Source
 from storage.records import AttachmentRecord, DocumentRecord, FetchError, ListEntry
+from storage.runs import RunOutcome, Runs
 from storage.store import Store
 
 HUILAI_TITLE = "惠来县人民政府办公室关于印发惠来县“百县千镇万村高质量发展工程”教育行动方案(2023-2027年)的通知"
@@ -55,12 +56,12 @@ def count(db: Database, model) -> int:
 
 
 def test_first_sighting_is_new_and_second_is_unchanged(store: Store, db: Database) -> None:
-    run = store.start_run("huilai", full=True)
+    run = Runs(store.db).open("huilai", full=True)
     first = store.save_document(huilai(), run)
     second = store.save_document(huilai(), run)
     assert (first.outcome, second.outcome) == ("new", "unchanged")
     assert first.document_id == second.document_id
-    summary = store.finish_run(run, status="ok", reason=None, pages_fetched=3, errors=[])
+    summary = Runs(store.db).close(run, RunOutcome(pages_fetched=3))
     assert (summary.docs_new, summary.docs_updated, summary.pages_fetched) == (1, 0, 3)
     with db.sessions() as session:
         document = session.scalars(select(Document)).one()
@@ -72,15 +73,15 @@ def test_first_sighting_is_new_and_second_is_unchanged(store: Store, db: Databas
 
 
 def test_changed_body_counts_as_updated(store: Store) -> None:
-    run = store.start_run("huilai", full=False)
+    run = Runs(store.db).open("huilai", full=False)
     store.save_document(huilai(), run)
     result = store.save_document(huilai(body="各镇人民政府:\n方案已修订"), run)
     assert result.outcome == "updated"
-    assert store.finish_run(run, status="ok", reason=None, pages_fetched=1, errors=[]).docs_updated == 1
+    assert Runs(store.db).close(run, RunOutcome(pages_fetched=1)).docs_updated == 1
 
 
 def test_repost_on_another_portal_is_one_document_with_two_sources(store: Store, db: Database) -> None:
-    store.save_document(huilai(), store.start_run("huilai", full=False))
+    store.save_document(huilai(), Runs(store.db).open("huilai", full=False))
     # The city site reposts it under its own URL and 索引号; the crawler has normalised the messy 文号.
     repost = huilai(
         portal="jieyang",
@@ -90,7 +91,7 @@ def test_repost_on_another_portal_is_one_document_with_two_sources(store: Store,
         site="www.jieyang.gov.cn",
         body="转载",
     )
-    result = store.save_document(repost, store.start_run("jieyang", full=False))
+    result = store.save_document(repost, Runs(store.db).open("jieyang", full=False))
     assert result.outcome == "new_source"
     assert count(db, Document) == 1
     assert count(db, Source) == 2
@@ -101,22 +102,22 @@ def test_repost_on_another_portal_is_one_document_with_two_sources(store: Store,
 
 def test_copy_site_without_metadata_fills_nothing_it_should_not(store: Store, db: Database) -> None:
     """A copy without 文号 or 索引号 matches by fingerprint only when title, publisher and date agree."""
-    store.save_document(huilai(), store.start_run("huilai", full=False))
+    store.save_document(huilai(), Runs(store.db).open("huilai", full=False))
     copy = huilai(
         portal="copysite", url="http://copy.example.com/p/1.html", doc_no=None, doc_no_raw=None,
         index_no=None, index_no_raw=None, site="copy.example.com",
     )
-    assert store.save_document(copy, store.start_run("copysite", full=False)).outcome == "new_source"
+    assert store.save_document(copy, Runs(store.db).open("copysite", full=False)).outcome == "new_source"
     unrelated = huilai(
         portal="copysite", url="http://copy.example.com/p/2.html", doc_no=None, doc_no_raw=None,
         index_no=None, index_no_raw=None, title="另一份通知", title_key="另一份通知", site="copy.example.com",
     )
-    assert store.save_document(unrelated, store.start_run("copysite", full=False)).outcome == "new"
+    assert store.save_document(unrelated, Runs(store.db).open("copysite", full=False)).outcome == "new"
     assert count(db, Document) == 2
 
 
 def test_generic_doc_no_needs_the_publisher(store: Store, db: Database) -> None:
-    run = store.start_run("huilai", full=False)
+    run = Runs(store.db).open("huilai", full=False)
     one = huilai(url="http://a.gov.cn/1", doc_no="公告2026年第5号", index_no=None, publisher="甲县教育局", title_key="a")
     two = huilai(url="http://b.gov.cn/2", doc_no="公告2026年第5号", index_no=None, publisher="乙县教育局", title_key="b")
     store.save_document(one, run)
@@ -125,20 +126,20 @@ def test_generic_doc_no_needs_the_publisher(store: Store, db: Database) -> None:
 
 
 def test_same_index_no_on_two_sites_is_two_documents(store: Store, db: Database) -> None:
-    run = store.start_run("huilai", full=False)
+    run = Runs(store.db).open("huilai", full=False)
     store.save_document(huilai(url="http://a.gov.cn/1", doc_no=None, site="a.gov.cn", title_key="x"), run)
     store.save_document(huilai(url="http://b.gov.cn/1", doc_no=None, site="b.gov.cn", title_key="y"), run)
     assert count(db, Document) == 2
 
 
 def test_known_sources_listing_and_probes(store: Store, db: Database) -> None:
-    run = store.start_run("huilai", full=False)
+    run = Runs(store.db).open("huilai", full=False)
     record = huilai(list_title="列表标题", list_date="2023-11-10", etag='"abc"')
     store.save_document(record, run)
     known = store.known_sources("huilai")
     assert known[record.url].list_date == "2023-11-10" and known[record.url].etag == '"abc"'
     assert store.known_sources("jieyang") == {}
-    run2 = store.start_run("huilai", full=False)
+    run2 = Runs(store.db).open("huilai", full=False)
     store.record_probe(run2, record.url, 404)
     store.record_probe(run2, record.url, 404)
     assert store.known_sources("huilai")[record.url].missing_count == 2
@@ -147,14 +148,14 @@ def test_known_sources_listing_and_probes(store: Store, db: Database) -> None:
 
 
 def test_mark_listed_updates_every_listed_source_in_chunks(store: Store, db: Database) -> None:
-    run = store.start_run("huilai", full=False)
+    run = Runs(store.db).open("huilai", full=False)
     urls = [f"http://www.huilai.gov.cn/gkmlpt/content/{n}.html" for n in range(501)]  # two chunks of 500
     store.save_documents([huilai(url=url, index_no=None, doc_no=None, title_key=f"t{n}") for n, url in enumerate(urls)], run)
     for url in (urls[0], urls[-1]):
         store.record_probe(run, url, 404)
     with db.sessions() as session:
         before = {s.url: s.last_seen for s in session.scalars(select(Source))}
-    run2 = store.start_run("huilai", full=False)
+    run2 = Runs(store.db).open("huilai", full=False)
     store.mark_listed(run2, "huilai", [ListEntry(url=url) for url in urls[:-1]] + [ListEntry(url="http://unknown/x")])
     store.mark_listed(run2, "huilai", [ListEntry(url=urls[-1])])
     store.mark_listed(run2, "huilai", [])
@@ -168,7 +169,7 @@ def test_mark_listed_updates_every_listed_source_in_chunks(store: Store, db: Dat
 
 
 def test_save_documents_each_reports_a_refused_record_and_saves_the_rest_once(store: Store, db: Database) -> None:
-    run = store.start_run("huilai", full=False)
+    run = Runs(store.db).open("huilai", full=False)
     good = [huilai(url=f"http://www.huilai.gov.cn/{n}.html", index_no=None, doc_no=None, title_key=f"k{n}") for n in range(3)]
     broken = huilai(url="http://www.huilai.gov.cn/bad.html", index_no=None, doc_no=None, title_key="bad",
                     attachments=[AttachmentRecord(name=None, url="u", type="pdf")])  # type: ignore[arg-type]
@@ -180,7 +181,7 @@ def test_save_documents_each_reports_a_refused_record_and_saves_the_rest_once(st
 
 
 def test_attachments_follow_the_primary_source(store: Store, db: Database) -> None:
-    run = store.start_run("huilai", full=False)
+    run = Runs(store.db).open("huilai", full=False)
     store.save_document(huilai(), run)
     replaced = [AttachmentRecord(name="新方案.pdf", url="http://www.huilai.gov.cn/attachment/2.pdf", type="pdf")]
     assert store.save_document(huilai(attachments=replaced), run).outcome == "updated"
@@ -189,7 +190,7 @@ def test_attachments_follow_the_primary_source(store: Store, db: Database) -> No
 
 
 def test_failed_write_leaves_nothing_half_written(store: Store, db: Database) -> None:
-    run = store.start_run("huilai", full=False)
+    run = Runs(store.db).open("huilai", full=False)
     broken = huilai(attachments=[AttachmentRecord(name=None, url="u", type="pdf")])  # type: ignore[arg-type]
     with pytest.raises(Exception):
         store.save_document(broken, run)
@@ -198,11 +199,11 @@ def test_failed_write_leaves_nothing_half_written(store: Store, db: Database) ->
 
 
 def test_finish_run_records_errors_and_status(store: Store, db: Database) -> None:
-    run = store.start_run("huilai", full=False)
-    summary = store.finish_run(
-        run, status="blocked", reason="瑞数 challenge (HTTP 412)", pages_fetched=1,
-        errors=[FetchError("http://www.huilai.gov.cn/gkmlpt/index", "HTTP 412")],
-    )
+    run = Runs(store.db).open("huilai", full=False)
+    summary = Runs(store.db).close(run, RunOutcome(
+        pages_fetched=1, errors=[FetchError("http://www.huilai.gov.cn/gkmlpt/index", "HTTP 412")],
+        blocked="瑞数 challenge (HTTP 412)", blocked_url="http://www.huilai.gov.cn/gkmlpt/index",
+    ))
     assert summary.status == "blocked" and summary.errors == 1
     with db.sessions() as session:
         row = session.get_one(CrawlRun, run)
@@ -219,9 +220,9 @@ def test_the_issuers_own_portal_speaks_for_the_document(db: Database) -> None:
     ])
     repost = huilai(portal="jieyang", url="http://www.jieyang.gov.cn/p/1.html", site="www.jieyang.gov.cn",
                     index_no="11445200/2023-09999", published_date=date(2023, 11, 14), body="转载正文")
-    store.save_document(repost, store.start_run("jieyang", full=False))
-    store.save_document(huilai(), store.start_run("huilai", full=False))
-    store.save_document(repost, store.start_run("jieyang", full=False))  # the repost again: fills gaps only
+    store.save_document(repost, Runs(store.db).open("jieyang", full=False))
+    store.save_document(huilai(), Runs(store.db).open("huilai", full=False))
+    store.save_document(repost, Runs(store.db).open("jieyang", full=False))  # the repost again: fills gaps only
     with db.sessions() as session:
         document = session.scalars(select(Document)).one()
         assert document.published_date == date(2023, 11, 10)
@@ -237,8 +238,8 @@ def test_a_repost_with_its_own_publisher_does_not_take_turns(db: Database) -> No
     ])
     repost = huilai(portal="jieyang", url="http://www.jieyang.gov.cn/p/1.html", publisher="揭阳市教育局", body="转载正文")
     for _ in range(2):
-        store.save_document(huilai(), store.start_run("huilai", full=False))
-        assert store.save_document(repost, store.start_run("jieyang", full=False)).outcome in ("new_source", "unchanged")
+        store.save_document(huilai(), Runs(store.db).open("huilai", full=False))
+        assert store.save_document(repost, Runs(store.db).open("jieyang", full=False)).outcome in ("new_source", "unchanged")
     with db.sessions() as session:
         document = session.scalars(select(Document)).one()
         assert document.publisher == "惠来县人民政府办公室" and document.body.startswith("各镇人民政府")
@@ -248,7 +249,7 @@ def test_concurrent_writers_share_one_runs_counters(store: Store, db: Database) 
     """Distributed workers save into one run at once; no increment may be lost."""
     from concurrent.futures import ThreadPoolExecutor
 
-    run = store.start_run("huilai", full=False)
+    run = Runs(store.db).open("huilai", full=False)
 
     def save(worker: int) -> None:
         for n in range(15):
@@ -260,19 +261,19 @@ def test_concurrent_writers_share_one_runs_counters(store: Store, db: Database) 
 
     with ThreadPoolExecutor(max_workers=3) as pool:
         list(pool.map(save, range(3)))
-    assert store.finish_run(run, status="ok", reason=None, pages_fetched=0, errors=[]).docs_new == 45
+    assert Runs(store.db).close(run, RunOutcome(pages_fetched=0)).docs_new == 45
 
 
 def test_a_batch_dedupes_within_itself_like_one_by_one(store: Store, db: Database) -> None:
     """Reposts and repeated URLs inside one batch resolve exactly as separate saves would."""
-    run = store.start_run("huilai", full=False)
+    run = Runs(store.db).open("huilai", full=False)
     repost = huilai(portal="jieyang", url="http://www.jieyang.gov.cn/p/1.html", index_no="x/2023-1", site="www.jieyang.gov.cn")
     other = huilai(url="http://www.huilai.gov.cn/p/2.html", doc_no=None, index_no=None, title="另一份通知", title_key="另一份通知")
     results = store.save_documents([huilai(), repost, huilai(), other], run)
     assert [r.outcome for r in results] == ["new", "new_source", "unchanged", "new"]
     assert results[0].document_id == results[1].document_id == results[2].document_id != results[3].document_id
     assert (count(db, Document), count(db, Source)) == (2, 3)
-    summary = store.finish_run(run, status="ok", reason=None, pages_fetched=0, errors=[])
+    summary = Runs(store.db).close(run, RunOutcome(pages_fetched=0))
     assert (summary.docs_new, summary.docs_updated) == (2, 0)
     # The same records again, one batch later: nothing new.
     assert [r.outcome for r in store.save_documents([huilai(), repost, other], run)] == ["unchanged"] * 3
@@ -280,7 +281,7 @@ def test_a_batch_dedupes_within_itself_like_one_by_one(store: Store, db: Databas
 
 def test_a_failing_batch_keeps_each_document_whole(store: Store, db: Database) -> None:
     """A refused record costs only itself: the batch is redone one by one, each all-or-nothing."""
-    run = store.start_run("huilai", full=False)
+    run = Runs(store.db).open("huilai", full=False)
     broken = huilai(url="http://www.huilai.gov.cn/p/9.html", title_key="坏", doc_no=None, index_no=None,
                     attachments=[AttachmentRecord(name=None, url="u", type="pdf")])  # type: ignore[arg-type]
     with pytest.raises(Exception):
@@ -291,7 +292,7 @@ def test_a_failing_batch_keeps_each_document_whole(store: Store, db: Database) -
 def test_a_batch_gives_each_new_document_its_own_rows(store: Store, db: Database) -> None:
     """Ids come back from one INSERT for the whole batch; every key, source and attachment must
     still land on the document of the sighting that brought it."""
-    run = store.start_run("huilai", full=True)
+    run = Runs(store.db).open("huilai", full=True)
     records = [
         huilai(url=f"http://www.huilai.gov.cn/p/{n}.html", title=f"通知{n}", title_key=f"通知{n}", doc_no=f"惠府办函〔2023〕{n}号",
                index_no=f"11/2023-{n:05d}", body=f"正文{n}",
@@ -311,10 +312,10 @@ def test_a_batch_gives_each_new_document_its_own_rows(store: Store, db: Database
 
 def test_a_repost_seen_twice_in_one_batch_only_fills_gaps(store: Store, db: Database) -> None:
     """The repost's own source, added earlier in the batch, must not outrank the stored original."""
-    store.save_document(huilai(), store.start_run("huilai", full=False))
+    store.save_document(huilai(), Runs(store.db).open("huilai", full=False))
     repost = huilai(portal="jieyang", url="http://www.jieyang.gov.cn/p/1.html", site="www.jieyang.gov.cn",
                     index_no="11445200/2023-09999", body="转载正文", publisher="揭阳市")
-    results = store.save_documents([repost, repost], store.start_run("jieyang", full=False))
+    results = store.save_documents([repost, repost], Runs(store.db).open("jieyang", full=False))
     assert [r.outcome for r in results] == ["new_source", "unchanged"]
     with db.sessions() as session:
         document = session.scalars(select(Document)).one()
@@ -322,7 +323,7 @@ def test_a_repost_seen_twice_in_one_batch_only_fills_gaps(store: Store, db: Data
 
 
 def test_a_changed_attachment_text_is_an_update_in_place(store: Store, db: Database) -> None:
-    run = store.start_run("huilai", full=False)
+    run = Runs(store.db).open("huilai", full=False)
     store.save_document(huilai(), run)
     with db.sessions() as session:
         (before,) = session.scalars(select(Attachment)).all()
@@ -346,11 +347,11 @@ def test_a_document_another_writer_saved_first_is_found_on_the_retry(store: Stor
         if statement.startswith("INSERT INTO documents") and not raced:
             raced.append(True)  # between this writer's lookups and its inserts
             other.save_document(huilai(portal="jieyang", url="http://www.jieyang.gov.cn/p/1.html"),
-                                other.start_run("jieyang", full=False))
+                                Runs(other.db).open("jieyang", full=False))
 
     event.listen(db.engine, "before_cursor_execute", save_it_first)
     try:
-        result = store.save_document(huilai(), store.start_run("huilai", full=False))
+        result = store.save_document(huilai(), Runs(store.db).open("huilai", full=False))
     finally:
         event.remove(db.engine, "before_cursor_execute", save_it_first)
         other.db.dispose()

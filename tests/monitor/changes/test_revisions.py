@@ -17,6 +17,7 @@ from monitor.changes.textnorm import clean_text
 from storage.database import Database
 from storage.models import Alert, CrawlRun, Document, Event, Revision, Source, Subscriber
 from storage.records import AttachmentRecord, DocumentRecord
+from storage.runs import RunOutcome, Runs
 from storage.store import Store
 
 SEED = (Path(__file__).parent.parent / "fixtures" / "seed_000_huantai.txt").read_text(encoding="utf-8")
@@ -53,10 +54,10 @@ def store(db: Database) -> Store:
 
 def crawl(store: Store, *records: DocumentRecord, portal_name: str = "huantai") -> int:
     """One crawl run that sees ``records``, finished like the crawler finishes it."""
-    run = store.start_run(portal_name, full=True)
+    run = Runs(store.db).open(portal_name, full=True)
     for record in records:
         store.save_document(record, run)
-    store.finish_run(run, status="ok", reason=None, pages_fetched=len(records), errors=[])
+    Runs(store.db).close(run, RunOutcome(pages_fetched=len(records)))
     return run
 
 
@@ -262,10 +263,10 @@ def test_repost_on_another_portal_is_reposted_and_a_second_url_on_the_same_porta
 
 def test_withdrawn_after_two_missing_crawls(store: Store, db: Database) -> None:
     first_seen(store, db)
-    probe1 = store.start_run("huantai", full=False)
+    probe1 = Runs(store.db).open("huantai", full=False)
     store.record_probe(probe1, URL, 404)
     assert run_monitor(db, now=NOW).events == 0, "one 404 is not yet a withdrawal"
-    probe2 = store.start_run("huantai", full=False)
+    probe2 = Runs(store.db).open("huantai", full=False)
     store.record_probe(probe2, URL, 404)
     report = run_monitor(db, now=NOW)
     assert kinds(report) == {"withdrawn": 1}
@@ -274,7 +275,7 @@ def test_withdrawn_after_two_missing_crawls(store: Store, db: Database) -> None:
     assert event.crawl_run_id == probe2, "the run that confirmed it, for digests"
     with db.sessions() as session:
         assert session.scalar(select(Source.withdrawn)) is True
-    store.record_probe(store.start_run("huantai", full=False), URL, 404)
+    store.record_probe(Runs(store.db).open("huantai", full=False), URL, 404)
     assert run_monitor(db, now=NOW).events == 0, "withdrawn once"
     # The page comes back (a maintenance outage): watched again, silently; a new removal counts again.
     crawl(store, huantai())
@@ -282,7 +283,7 @@ def test_withdrawn_after_two_missing_crawls(store: Store, db: Database) -> None:
     with db.sessions() as session:
         assert session.scalar(select(Source.withdrawn)) is False
     for _ in range(2):
-        store.record_probe(store.start_run("huantai", full=False), URL, 404)
+        store.record_probe(Runs(store.db).open("huantai", full=False), URL, 404)
     assert kinds(run_monitor(db, now=NOW)) == {"withdrawn": 1}
 
 

@@ -12,32 +12,15 @@ from eduwatch.config import load_config
 from monitor.shell.cli import main
 from storage.database import Database
 from storage.records import AttachmentRecord, DocumentRecord
+from storage.runs import Runs
 from storage.store import Store
+from tests.config_fixtures import ConfigFile, portal
 from tests.monitor.json_times import assert_utc_times
-
-CONFIG = """
-[database]
-url = "{url}"
-[[portals]]
-name = "huilai"
-title = "惠来县人民政府"
-region = "广东省揭阳市惠来县"
-platform = "gkmlpt"
-base_url = "http://www.huilai.gov.cn"
-[[portals]]
-name = "jieyang"
-title = "揭阳市人民政府"
-region = "广东省揭阳市"
-platform = "gkmlpt"
-base_url = "http://www.jieyang.gov.cn"
-"""
 
 
 @pytest.fixture
-def config_path(tmp_path: Path, sqlite_url: str) -> Path:
-    path = tmp_path / "eduwatch.toml"
-    path.write_text(CONFIG.format(url=sqlite_url), encoding="utf-8")
-    return path
+def config_path(config_file: ConfigFile) -> Path:
+    return config_file("huilai", "jieyang")
 
 
 @pytest.fixture
@@ -62,10 +45,10 @@ def filled(config_path: Path) -> Path:
         site="www.huilai.gov.cn",
         attachments=[AttachmentRecord(name="行动方案.docx", url="http://www.huilai.gov.cn/attachment/0/1/1/1000001.docx", type="docx", text="正文")],
     )
-    store.save_document(record, store.start_run("huilai", full=False))
+    store.save_document(record, Runs(store.db).open("huilai", full=False))
     repost = DocumentRecord(**{**record.__dict__, "portal": "jieyang", "url": "http://www.jieyang.gov.cn/p/9.html",
                                "index_no": None, "site": "www.jieyang.gov.cn", "attachments": []})
-    store.save_document(repost, store.start_run("jieyang", full=False))
+    store.save_document(repost, Runs(store.db).open("jieyang", full=False))
     db.dispose()
     return config_path
 
@@ -118,9 +101,8 @@ def test_portals_lists_last_crawl(filled: Path, capsys: pytest.CaptureFixture[st
     assert "huilai" in out and "running" in out  # the fixture never finished its runs
 
 
-def test_bad_config_exits_2_naming_file_and_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = tmp_path / "bad.toml"
-    path.write_text(CONFIG.format(url="sqlite:///x.db").replace('platform = "gkmlpt"', 'platform = "gkmplt"', 1))
+def test_bad_config_exits_2_naming_file_and_key(config_file: ConfigFile, capsys: pytest.CaptureFixture[str]) -> None:
+    path = config_file(portal("huilai", platform="gkmplt"), "jieyang", database_url="sqlite:///x.db", name="bad.toml")
     assert main(["--config", str(path), "documents"]) == 2
     err = capsys.readouterr().err
     assert str(path) in err and "[portals[huilai]] platform" in err and "'gkmplt'" in err

@@ -17,39 +17,17 @@ from monitor.shell.cli.table import cut, display_width
 from storage.database import Database
 from storage.locks import Locks
 from storage.models import Portal
-from storage.store import RunSummary, Store
-from tests.alerts.conftest import add_document, add_event, add_portal, smtp, wecom  # noqa: F401 — fixtures
+from storage.runs import RunOutcome, RunSummary, Runs
+from tests.alerts.conftest import add_document, add_event, add_portal, alert_tables, smtp, wecom  # noqa: F401 — fixtures
+from tests.config_fixtures import ConfigFile
 from tests.crawler.crawl_support import write_config
 from tests.monitor.json_times import assert_utc_times
 
 
 @pytest.fixture
-def alerts_config(tmp_path: Path, smtp, wecom) -> tuple[str, str]:  # noqa: F811
-    db_url = f"sqlite:///{tmp_path / 'cli.db'}"
-    config = tmp_path / "eduwatch.toml"
-    config.write_text(
-        f"""
-[database]
-url = "{db_url}"
-[alerts.email]
-host = "127.0.0.1"
-port = {smtp.port}
-from = "eduwatch@alerts.example"
-[[subscribers]]
-name = "team"
-email = "team@example.org"
-wecom_webhook = "{wecom.url('alpha-key-0001')}"
-regions = ["广东省"]
-[[portals]]
-name = "huilai"
-title = "惠来县人民政府"
-region = "广东省揭阳市惠来县"
-platform = "gkmlpt"
-base_url = "http://www.huilai.gov.cn"
-""",
-        encoding="utf-8",
-    )
-    return str(config), db_url
+def alerts_config(config_file: ConfigFile, sqlite_url: str, smtp, wecom) -> tuple[str, str]:  # noqa: F811
+    """(config path, database URL): portal huilai, e-mail and one subscriber on the local servers."""
+    return str(config_file("huilai", tables=alert_tables(smtp, wecom))), sqlite_url
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -92,9 +70,12 @@ def _finished_run(config: str, db_url: str, *, status: str = "ok", reason: str |
     """A crawl run of portal huilai as the crawler records one."""
     main(["--config", config, "portals"])  # creates the portal row
     db = Database(db_url)
-    store = Store(db)
-    run = store.start_run("huilai", full=False)
-    store.finish_run(run, status=status, reason=reason, pages_fetched=3, errors=[])
+    runs = Runs(db)
+    run = runs.open("huilai", full=False)
+    if status == "ok":
+        runs.close(run, RunOutcome(pages_fetched=3))
+    else:
+        runs.cancel(run, reason or status, pages_fetched=3)
     db.dispose()
 
 

@@ -15,6 +15,7 @@ from monitor.changes.revisions import run_monitor
 from storage.database import Database
 from storage.models import Document
 from storage.records import DocumentRecord
+from storage.runs import Runs
 from storage.store import Store
 from tests.monitor.json_times import assert_utc_times
 
@@ -59,7 +60,7 @@ def monitored(config_path: Path) -> Path:
     store.sync_portals(load_config(config_path).portals)
     edited = SEED.replace("到2025年实现结对全覆盖", "到2026年实现结对全覆盖")
     for day, rec in ((20, record()), (21, record(edited)), (22, record(edited, validity="废止"))):
-        store.save_document(rec, store.start_run("huantai", full=True))
+        store.save_document(rec, Runs(store.db).open("huantai", full=True))
         run_monitor(db, now=datetime(2026, 11, day, 9, 30))
     db.dispose()
     return config_path
