@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from storage.database import Database
 
-pytest_plugins = ["tests.portal_fixtures"]
+pytest_plugins = ["tests.portal_fixtures", "tests.config_fixtures"]
 
 PG_URL = os.environ.get("EDUWATCH_TEST_DATABASE_URL")
 

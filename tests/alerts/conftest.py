@@ -34,6 +34,20 @@ def wecom() -> Iterator[WecomServer]:
     server.stop()
 
 
+def alert_tables(smtp: SmtpSink, wecom: WecomServer) -> str:
+    """TOML for the CLI: e-mail through ``smtp``, and subscriber "team" (广东省) on both channels."""
+    return f"""[alerts.email]
+host = "127.0.0.1"
+port = {smtp.port}
+from = "eduwatch@alerts.example"
+[[subscribers]]
+name = "team"
+email = "team@example.org"
+wecom_webhook = "{wecom.url('alpha-key-0001')}"
+regions = ["广东省"]
+"""
+
+
 def make_config(db_url: str, smtp_port: int = 1, *, max_attempts: int = 4, rate: int = 20) -> Config:
     return Config(
         database=DatabaseConfig(url=db_url),

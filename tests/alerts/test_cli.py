@@ -4,37 +4,20 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
 from monitor.shell.cli import main
 from storage.database import Database
-from tests.alerts.conftest import add_document, add_event, add_portal
+from tests.alerts.conftest import add_document, add_event, add_portal, alert_tables
+from tests.config_fixtures import ConfigFile
 from tests.monitor.json_times import assert_utc_times
 
 
-def _write_config(tmp_path: Path, tables: str) -> tuple[str, str]:
-    """An eduwatch.toml on a fresh SQLite database, plus ``tables``; (config path, database URL)."""
-    db_url = f"sqlite:///{tmp_path / 'cli.db'}"
-    config = tmp_path / "eduwatch.toml"
-    config.write_text(f'[database]\nurl = "{db_url}"\n{tables}', encoding="utf-8")
-    return str(config), db_url
-
-
 @pytest.fixture
-def setup(tmp_path: Path, smtp, wecom):
-    return _write_config(tmp_path, f"""
-[alerts.email]
-host = "127.0.0.1"
-port = {smtp.port}
-from = "eduwatch@alerts.example"
-[[subscribers]]
-name = "team"
-email = "team@example.org"
-wecom_webhook = "{wecom.url('alpha-key-0001')}"
-regions = ["广东省"]
-""")
+def setup(config_file: ConfigFile, sqlite_url: str, smtp, wecom) -> tuple[str, str]:
+    """(config path, database URL): no portals, e-mail and one subscriber on the local servers."""
+    return str(config_file(tables=alert_tables(smtp, wecom))), sqlite_url
 
 
 def _run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -134,14 +117,14 @@ def test_retry_by_id(setup, capsys, wecom):
     assert len(wecom.accepted) == 1
 
 
-def test_notify_says_what_waits_for_the_rate_limit(tmp_path: Path, capsys, wecom):
-    config, db_url = _write_config(tmp_path, f"""
+def test_notify_says_what_waits_for_the_rate_limit(config_file: ConfigFile, sqlite_url: str, capsys, wecom):
+    config, db_url = str(config_file(tables=f"""
 [alerts.wecom]
 rate_per_minute = 1
 [[subscribers]]
 name = "group"
 wecom_webhook = "{wecom.url('gamma-key-0003')}"
-""")
+""")), sqlite_url
     _run(capsys, "--config", config, "subscribers", "list")
     db = Database(db_url)
     with db.transaction() as session:

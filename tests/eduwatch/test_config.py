@@ -7,31 +7,15 @@ from pathlib import Path
 import pytest
 
 from eduwatch.config import ConfigError, load_config, load_config_once, parse_config, parse_schedule
+from tests.config_fixtures import config_toml, portal
 
-GOOD = """
-[database]
-url = "sqlite:////tmp/x.db"
-[crawl]
-delay = 0.5
-concurrency_per_host = 1
-timeout = 30
-retries = 2
-obey_robots = true
-[[portals]]
-name = "huilai"
-title = "惠来县人民政府"
-region = "广东省揭阳市惠来县"
-platform = "gkmlpt"
-base_url = "http://www.huilai.gov.cn"
-[[portals]]
-name = "qingdao-edu"
-title = "青岛市教育局"
-region = "山东省青岛市"
-platform = "trs"
-base_url = "http://edu.qingdao.gov.cn"
-list_urls = ["http://edu.qingdao.gov.cn/zwgk/xxgk/jyj/gkml/gwfg/index.shtml"]
-schedule = "every 2h"
-"""
+# Line numbers in the messages below count from config_toml's header comment (line 1).
+GOOD = config_toml(
+    "huilai",
+    portal("qingdao-edu", schedule="every 2h"),
+    database_url="sqlite:////tmp/x.db",
+    crawl={"delay": 0.5, "concurrency_per_host": 1, "timeout": 30, "retries": 2, "obey_robots": True},
+)
 
 
 def test_builtin_default_lists_the_real_portals() -> None:

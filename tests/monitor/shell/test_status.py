@@ -6,15 +6,7 @@ from eduwatch.config import parse_config
 from monitor.shell.status import collect_status, format_status
 from storage.database import Database
 from storage.models import Subscriber
-
-CONFIG = """
-[[portals]]
-name = "huilai"
-title = "惠来县人民政府"
-region = "广东省揭阳市惠来县"
-platform = "gkmlpt"
-base_url = "http://www.huilai.gov.cn"
-"""
+from tests.config_fixtures import config_toml
 
 
 def test_status_names_a_subscriber_whose_webhook_is_wrong(sqlite_db: Database) -> None:
@@ -22,7 +14,7 @@ def test_status_names_a_subscriber_whose_webhook_is_wrong(sqlite_db: Database) -
         session.add(Subscriber(name="规划科", wecom_webhook="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=SECRET1234",
                                wecom_error="93000 invalid webhook url"))
         session.add(Subscriber(name="研究所", email="a@example.org"))
-    status = collect_status(sqlite_db, parse_config(CONFIG))
+    status = collect_status(sqlite_db, parse_config(config_toml("huilai")))
     assert status["webhook_problems"] == [{"subscriber": "规划科", "error": "93000 invalid webhook url"}]
     text = format_status(status)
     assert "subscriber 规划科: WeCom webhook needs fixing — 93000 invalid webhook url" in text
