@@ -46,6 +46,12 @@ class Portal(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # The operator has been told that this portal is blocked (reported once, not every run).
     blocked_reported_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Freshness (crawler.freshness): when every list was last walked to its end, when the next
+    # such deep walk is due, and the first one's time — documents known by then are the
+    # portal's backlog, not young documents (0006).
+    last_deep_walk: Mapped[datetime | None] = mapped_column(DateTime)
+    next_deep_walk: Mapped[datetime | None] = mapped_column(DateTime)
+    baseline_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     runs: Mapped[list[CrawlRun]] = relationship(back_populates="portal")
 
@@ -82,6 +88,9 @@ class Document(Base):
     is_rural_plan: Mapped[bool | None] = mapped_column(Boolean)
     rural_score: Mapped[float | None] = mapped_column(Float)
     rural_evidence: Mapped[list[Any] | None] = mapped_column(JSON)
+    # Why the stored document is only what its list entry showed (its page came cut off or
+    # answered 500); None once a complete page was read (0006).
+    incomplete: Mapped[str | None] = mapped_column(String(300))
 
     keys: Mapped[list[DocumentKey]] = relationship(back_populates="document", cascade="all, delete-orphan")
     sources: Mapped[list[Source]] = relationship(back_populates="document", order_by="Source.id")
@@ -132,6 +141,15 @@ class Source(Base):
     # The monitor has emitted the event (new / reposted) this source owes.
     announced: Mapped[bool] = mapped_column(Boolean, default=False)
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Freshness (crawler.freshness, 0006): the page was last found as stored (or stored anew),
+    # last found changed, how many changes were seen, when it is next due, and the bound's
+    # deadline (past it the page is overdue); failed_checks drives an incomplete page's backoff.
+    last_verified: Mapped[datetime | None] = mapped_column(DateTime)
+    last_changed: Mapped[datetime | None] = mapped_column(DateTime)
+    change_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_check: Mapped[datetime | None] = mapped_column(DateTime)
+    check_deadline: Mapped[datetime | None] = mapped_column(DateTime)
+    failed_checks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     document: Mapped[Document] = relationship(back_populates="sources")
     portal: Mapped[Portal] = relationship()
