@@ -157,7 +157,8 @@ def after_check(page: SourceClock, at: datetime, settings: FreshnessSettings, ba
     )
     limit = bound(checked, at, settings, baseline)
     deadline = at + timedelta(seconds=limit) if limit else None
-    return CheckUpdate(page.url, at, changed, next_check(checked, settings, baseline), deadline, failed, incomplete)
+    return CheckUpdate(page.url, at, changed, next_check(checked, settings, baseline), deadline, failed, incomplete,
+                       first=page.last_verified is None)
 
 
 def new_page(url: str, document_id: int, at: datetime, *, list_date: str | None = None) -> SourceClock:

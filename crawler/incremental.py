@@ -15,7 +15,7 @@ A re-crawl of an unchanged portal must cost its list pages and nothing else. Thr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 from enum import Enum
 from typing import Iterable
 
@@ -57,7 +57,7 @@ class Verdict(Enum):
     NEW = "new"  # never seen: fetch the detail page
     CHANGED = "changed"  # known, but the list shows another title or date: fetch again
     REFETCH = "refetch"  # known and unchanged, but --full asks for everything
-    REVISIT = "revisit"  # known, unchanged, due for a conditional GET (revisit_days)
+    REVISIT = "revisit"  # known, unchanged, due for a conditional GET (crawler.freshness chose it)
     KNOWN = "known"  # known and unchanged: nothing to fetch
 
     @property
@@ -84,8 +84,10 @@ class ListWalk:
 
     known: dict  # url -> storage.store.KnownSource
     full: bool = False
-    revisit_days: float = 0.0
-    now: datetime = field(default_factory=datetime.utcnow)
+    # Known URLs due for a conditional revisit this run (crawler.freshness.plan_revisits).
+    revisit: frozenset[str] = frozenset()
+    # A deep walk: every list is paged to its end, so a back-dated entry deep in a list is found.
+    deep: bool = False
     seen: set[str] = field(default_factory=set)
     coverage: dict[str, ListCoverage] = field(default_factory=dict)
 
@@ -101,9 +103,7 @@ class ListWalk:
             return Verdict.CHANGED
         if self.full:
             return Verdict.REFETCH
-        if self.revisit_days > 0 and (
-            known.last_fetched is None or self.now - known.last_fetched >= timedelta(days=self.revisit_days)
-        ):
+        if entry.url in self.revisit:
             return Verdict.REVISIT
         return Verdict.KNOWN
 

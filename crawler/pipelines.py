@@ -80,9 +80,13 @@ class StorePipeline:
             return
         batch, self.buffer, self._oldest = self.buffer, [], None
         spider = self.crawler.spider
-        for result in save_records(spider.store, batch, spider.run_id, spider):
+        results = save_records(spider.store, batch, spider.run_id, spider)
+        for result in results:
             if result is not None:
                 self.outcomes[result.outcome] += 1
+        freshness = getattr(spider, "freshness", None)
+        if freshness is not None:  # each stored page was just checked: its next check follows
+            freshness.saved(batch, [result.outcome if result is not None else None for result in results])
 
     def close_spider(self) -> None:
         if self._timer is not None and self._timer.running:

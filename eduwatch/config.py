@@ -58,8 +58,14 @@ class CrawlConfig:
     max_attachment_bytes: int = setting(10 * 1024 * 1024, checks.whole(0, 200 * 1024 * 1024))
     # safety cap for one list walk; incremental runs stop much earlier
     max_list_pages: int = setting(50, checks.whole(1, 10_000))
-    # > 0: re-check detail pages older than this with a conditional GET
-    revisit_days: float = setting(0.0, checks.number(0, 3650))
+    # Freshness (crawler.freshness), in seconds, read as durations ("7d"; "0" turns one off):
+    # every known document page is re-checked at least this often ...
+    revisit_after: float = setting(7 * 86400.0, checks.duration)
+    # ... rural-education plans and documents first seen in the last 30 days this often ...
+    revisit_plans_after: float = setting(86400.0, checks.duration)
+    # ... and every list is walked to its end this often (a back-dated document deep in a list)
+    deep_walk_after: float = setting(86400.0, checks.duration)
+    revisit_max_per_cycle: int = setting(100, checks.whole(0, 100_000))  # revisits per portal per run
     # reuse a host's robots.txt across runs this long (RFC 9309: <= 24)
     robots_cache_hours: float = setting(24.0, checks.number(0, 24))
     portals_per_process: int = setting(250, checks.whole(1, 100_000))  # one crawl child holds ~1 MB per portal
@@ -79,6 +85,11 @@ class PortalConfig:
     enabled: bool = setting(True, checks.flag)
     # gkmlpt: restrict to these category ids (empty: every leaf of the tree).
     categories: tuple[int, ...] = setting((), checks.whole_numbers)
+    # Freshness overrides of [crawl]'s (None: the [crawl] value).
+    revisit_after: float | None = setting(None, checks.duration)
+    revisit_plans_after: float | None = setting(None, checks.duration)
+    deep_walk_after: float | None = setting(None, checks.duration)
+    revisit_max_per_cycle: int | None = setting(None, checks.whole(0, 100_000))
 
     def __post_init__(self) -> None:
         # Derived defaults, here so a PortalConfig built in code gets them as a loaded one
@@ -226,6 +237,7 @@ def parse_config(text: str, source: str = "<string>") -> Config:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
     reader = TableReader(text, source)
     _check_table_names(reader, raw)
+    _check_removed_keys(reader, raw)
     values: dict[str, Any] = {}
     for item in fields(Config):
         path = table_path(item)
@@ -249,6 +261,19 @@ def _check_table_names(reader: TableReader, raw: dict[str, Any]) -> None:
     for parent, allowed in children.items():
         mapping = _table_at(reader, raw, parent) if parent else raw
         reader.known_tables(mapping, parent or "top level", allowed)
+
+
+# Keys that are gone, with what replaces them: an old config fails with the new key's name.
+_REMOVED = {
+    ("crawl", "revisit_days"): 'replaced by revisit_after = "7d" (a duration: "30s", "15m", "2h", "7d"; '
+                               '"0" turns revisits off), with revisit_plans_after and deep_walk_after beside it',
+}
+
+
+def _check_removed_keys(reader: TableReader, raw: dict[str, Any]) -> None:
+    for (table_name, key), replacement in _REMOVED.items():
+        if key in _table_at(reader, raw, table_name):
+            raise reader.fail(table_name, key, replacement)
 
 
 def _table_at(reader: TableReader, raw: dict[str, Any], path: str) -> dict[str, Any]:

@@ -146,6 +146,19 @@ def regex(value: Any) -> str:
     return value
 
 
+_DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)$")
+
+
+def duration(value: Any) -> float:
+    """``"30s"``, ``"15m"``, ``"2h"``, ``"7d"`` (the schedule's units) -> seconds; ``"0"`` turns it off."""
+    if value == 0 or value == "0":
+        return 0.0
+    match = _DURATION.match(text(value).strip())
+    if not match:
+        raise ValueError(f'{value!r} is not a duration: write "30s", "15m", "2h" or "7d" ("0" turns it off)')
+    return float(int(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)])
+
+
 def schedule(value: Any) -> str:
     value = text(value)
     parse_schedule(value)

@@ -15,7 +15,7 @@ from typing import Iterable
 from sqlalchemy import bindparam, func, select, update
 
 from storage.database import Database
-from storage.models import Document, Portal, Source
+from storage.models import CrawlRun, Document, Portal, Source
 
 _SOURCES = Source.__table__
 _DOCUMENTS = Document.__table__
@@ -56,6 +56,7 @@ class CheckUpdate:
     deadline: datetime | None
     failed_checks: int = 0
     incomplete: str | None = None  # the reason, or None: the stored document is whole
+    first: bool = False  # the page's first check: its first_seen is this check's time
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,10 @@ def record_checks(db: Database, updates: Iterable[CheckUpdate]) -> None:
             [{"_id": ids[r.url], "verified_at": r.verified_at, "next_check": r.next_check, "deadline": r.deadline,
               "failed_checks": r.failed_checks} for r in found],
         )
+        first = [{"_id": ids[r.url], "at": r.verified_at} for r in found if r.first]
+        if first:  # the crawl's clock, so "young" is judged on one clock (the same time in production)
+            connection.execute(update(_SOURCES).where(_SOURCES.c.id == bindparam("_id")).values(
+                first_seen=bindparam("at")), first)
         changed = [{"_id": ids[r.url], "at": r.verified_at} for r in found if r.changed]
         if changed:
             connection.execute(
@@ -138,15 +143,17 @@ def record_checks(db: Database, updates: Iterable[CheckUpdate]) -> None:
         )
 
 
-def record_deep_walk(db: Database, portal: str, at: datetime, next_at: datetime | None) -> None:
-    """Every list of ``portal`` was walked to its end at ``at``; the first time sets its baseline."""
+def record_deep_walk(db: Database, portal: str, at: datetime, next_at: datetime | None, *,
+                     finished: datetime | None = None) -> None:
+    """Every list of ``portal`` was walked to its end by a run that started at ``at``; the first
+    time sets its baseline (the run's end, ``finished``): what it found is the portal's backlog."""
     with db.transaction() as session:
         row = session.scalar(select(Portal).where(Portal.name == portal))
         if row is None:
             return
         row.last_deep_walk, row.next_deep_walk = at, next_at
         if row.baseline_at is None:
-            row.baseline_at = at
+            row.baseline_at = finished or at
 
 
 def portal_freshness(db: Database, now: datetime) -> dict[str, PortalFreshness]:
@@ -178,3 +185,17 @@ def portal_freshness(db: Database, now: datetime) -> dict[str, PortalFreshness]:
         )
     return result
 
+
+
+def failed_last_run(db: Database, portal: str) -> set[str]:
+    """URLs that were errors in the portal's latest finished run: a page failing again is
+    stored from its list entry (incomplete) instead of being retried as new forever."""
+    with db.sessions() as session:
+        log = session.scalar(
+            select(CrawlRun.error_log)
+            .join(Portal, CrawlRun.portal_id == Portal.id)
+            .where(Portal.name == portal, CrawlRun.status != "running")
+            .order_by(CrawlRun.id.desc())
+            .limit(1)
+        )
+    return {entry.get("url", "") for entry in log or [] if isinstance(entry, dict)}

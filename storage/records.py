@@ -53,6 +53,9 @@ class DocumentRecord:
     list_title: str | None = None
     list_date: str | None = None
     list_state: str | None = None
+    # Why this record holds only what its list entry showed (the page came cut off or
+    # answered 500); None for a record read from a whole page.
+    incomplete: str | None = None
 
 
 @dataclass

@@ -92,8 +92,8 @@ class SharedListWalk(ListWalk):
 
 
 def share_walk(walk: ListWalk, server: redis.Redis, coverage_key: str) -> SharedListWalk:
-    """The same walk (known sources, --full, revisit_days), now writing to the run's hash."""
-    return SharedListWalk(walk.known, full=walk.full, revisit_days=walk.revisit_days, now=walk.now,
+    """The same walk (known sources, --full, revisits, deep walk), now writing to the run's hash."""
+    return SharedListWalk(walk.known, full=walk.full, revisit=walk.revisit, deep=walk.deep,
                           server=server, coverage_key=coverage_key)
 
 

@@ -38,15 +38,19 @@ from crawler.extract import parse_html
 from crawler.extract.attachments import find_attachments, is_attachment_only
 from crawler.extract.body import DEFAULT_BODY_SELECTORS, extract_body
 from crawler.extract.labels import extract_metadata
+from crawler.gone import redirected_away
 from crawler.incremental import LIST_PAGE, ListWalk, Verdict, conditional_headers, list_request_headers
 from crawler.politeness import RedirectLoop
+from crawler.revisits import RunFreshness, freshness_settings, unrequested_revisits
 from crawler.run_book import RunBook
 from crawler.settings import settings_for_config
+from crawler.spiders.incomplete import incomplete_record
 from crawler.spiders.records import BrokenPage, DetailParts, document_record, header
 from crawler.spiders.truncation import detail_truncation, is_data_loss, list_truncation
 from eduwatch.config import Config, ConfigError, PortalConfig, load_config_once
 from storage.database import Database
 from storage.records import DocumentRecord, ListEntry
+from storage.freshness import failed_last_run
 from storage.runs import RunSummary, Runs
 from storage.store import Store
 
@@ -137,7 +141,11 @@ class PortalSpider(scrapy.Spider):
             self.store.sync_portals([self.portal_config])
         if self.run_id is None:
             self.run_id = Runs(self.store.db).open(self.portal, full=self.full, trigger=self.trigger)
-        walk = ListWalk(self.store.known_sources(self.portal), full=self.full, revisit_days=config.crawl.revisit_days)
+        self.freshness = RunFreshness(self.store.db, self.portal, freshness_settings(config, self.portal_config),
+                                      full=self.full, planning=share_walk is None)
+        self._failed_before = failed_last_run(self.store.db, self.portal)
+        walk = ListWalk(self.store.known_sources(self.portal), full=self.full, revisit=self.freshness.revisit,
+                        deep=self.freshness.deep)
         self.walk = share_walk(walk) if share_walk is not None else walk
         self.max_list_pages = config.crawl.max_list_pages
         self.downloads = downloads or AttachmentDownloads(crawler, config.crawl.max_attachment_bytes)
@@ -259,7 +267,7 @@ class PortalSpider(scrapy.Spider):
             requests.append(self.detail_request(entry, verdict, (extras or {}).get(entry.url, {})))
         if listed_known and self.store is not None and self.run_id is not None:
             self.store.mark_listed(self.run_id, self.portal, listed_known)
-        page_on = bool(new_here) and (fresh or self.full)
+        page_on = bool(new_here) and (fresh or self.full or self.walk.deep)
         if page_on and self.walk.pages(list_key) >= self.max_list_pages and list_key not in self.book.capped_lists:
             # Every family stops paging here (page N < max_list_pages); unless this page turns
             # out to be the list's last, the run's reason says the walk was cut short. A list
@@ -302,7 +310,8 @@ class PortalSpider(scrapy.Spider):
         if verdict is Verdict.REVISIT:
             known = self.walk.known[entry.url]
             headers = conditional_headers(known.etag, known.last_modified)
-            meta["handle_httpstatus_list"] = [304]
+            # 404/410: the page may be gone; only a probe after a list walk may say so (idle_requests).
+            meta["handle_httpstatus_list"] = [304, 404, 410]
         return Request(entry.url, callback=self.parse_detail, errback=self.detail_failed, headers=headers, meta=meta)
 
     async def parse_detail(self, response: Response) -> AsyncIterator[DocumentRecord]:
@@ -311,6 +320,10 @@ class PortalSpider(scrapy.Spider):
             self.store.mark_unchanged(  # type: ignore[union-attr]
                 self.run_id, entry.url, etag=header(response, "ETag"), last_modified=header(response, "Last-Modified")
             )
+            self.freshness.not_modified(entry.url)
+            return
+        if response.status in (404, 410):
+            self.logger.info("revisit of %s answered %s; left to the withdrawal probes", entry.url, response.status)
             return
         try:
             text = decode_page(response.body, header(response, "Content-Type")).text
@@ -324,7 +337,10 @@ class PortalSpider(scrapy.Spider):
             return  # block() has recorded it
         except Exception as exc:  # noqa: BLE001 — one bad page is an error on its URL, not a crash
             self.logger.warning("cannot read %s: %s", response.url, exc, exc_info=not isinstance(exc, BrokenPage))
-            self.record_error(entry.url, f"{type(exc).__name__}: {exc}" if not isinstance(exc, BrokenPage) else str(exc))
+            reason = f"{type(exc).__name__}: {exc}" if not isinstance(exc, BrokenPage) else str(exc)
+            self.record_error(entry.url, reason)
+            for incomplete in self.incomplete(entry, response.meta, reason):
+                yield incomplete
             return
         if record is None:
             return
@@ -337,14 +353,29 @@ class PortalSpider(scrapy.Spider):
             return
         yield record
 
-    def detail_failed(self, failure: Failure) -> None:
+    def detail_failed(self, failure: Failure) -> list[DocumentRecord] | None:
         request = failure.request  # type: ignore[attr-defined]
         if failure.check(PortalBlocked):
             return
         if failure.check(IgnoreRequest) and not failure.check(HttpError, RedirectLoop):
             self.logger.info("not fetched (%s): %s", failure.value, request.url)
             return  # robots.txt said no: not an error of the portal
-        self.record_error(request.url, failure_reason(failure))
+        reason = failure_reason(failure)
+        self.record_error(request.url, reason)
+        if "entry" in request.meta and not failure.check(RedirectLoop):
+            return self.incomplete(request.meta["entry"], request.meta, reason)
+        return None
+
+    def incomplete(self, entry: ListEntry, meta: dict[str, Any], reason: str) -> list[DocumentRecord]:
+        """A page that failed: a new one failing for the second run running is stored from its list
+        entry (crawler.spiders.incomplete); a stored incomplete one backs off further."""
+        if meta.get("verdict") != Verdict.NEW.value:
+            self.freshness.failed(entry.url, reason)
+            return []
+        if entry.url not in self._failed_before:
+            return []
+        record = incomplete_record(self.portal, entry, reason)
+        return [record] if record is not None else []
 
     def make_record(self, response: Response, text: str, entry: ListEntry, parts: DetailParts) -> DocumentRecord | None:
         """The record of a detail page; a family may adjust or refuse it (None)."""
@@ -383,12 +414,19 @@ class PortalSpider(scrapy.Spider):
         if self._probes_scheduled:
             return []
         self._probes_scheduled = True
-        if self.book.list_failures:
-            return []
-        candidates = self.walk.probe_candidates()
+        candidates = [] if self.book.list_failures else self.walk.probe_candidates()
         if candidates:
             self.logger.info("%s: probing %d known URLs missing from the lists", self.portal, len(candidates))
-        return [self.probe_request(url) for url in candidates]
+        revisits = [self.revisit_request(page.url) for page in
+                    unrequested_revisits(self.freshness, self._requested, set(candidates))]
+        return [self.probe_request(url) for url in candidates] + revisits
+
+    def revisit_request(self, url: str) -> Request:
+        """A due revisit of a known page no list page of this run showed (the walk stopped above it)."""
+        known = self.walk.known[url]
+        self._requested.add(url)
+        entry = ListEntry(url, known.list_title, known.list_date, state=known.list_state)
+        return self.detail_request(entry, Verdict.REVISIT, {})
 
     def probe_request(self, url: str) -> Request:
         """Re-request a known URL missing from the lists: a 404/410 is an answer, not an error."""
@@ -401,7 +439,10 @@ class PortalSpider(scrapy.Spider):
         )
 
     def probe_done(self, response: Response) -> None:
-        self.store.record_probe(self.run_id, response.request.url, response.status)  # type: ignore[union-attr]
+        status = response.status
+        if redirected_away(response, self.portal_config.base_url):
+            status = 404  # the portal's way of saying 404: a redirect to its home or an error page
+        self.store.record_probe(self.run_id, response.request.url, status)  # type: ignore[union-attr]
 
     def probe_failed(self, failure: Failure) -> None:
         if failure.check(HttpError):
@@ -409,6 +450,13 @@ class PortalSpider(scrapy.Spider):
             self.store.record_probe(self.run_id, failure.request.url, status)  # type: ignore[union-attr,attr-defined]
         elif failure.check(RedirectLoop) or not failure.check(PortalBlocked, IgnoreRequest):
             self.record_error(failure.request.url, failure_reason(failure))  # type: ignore[attr-defined]
+
+    def walked_to_end(self, close_reason: str) -> bool:
+        """Did every list reach its end (or the operator's page cap) with nothing failing? Then
+        this run was a deep walk: whatever a list did not show is not on the portal's lists."""
+        coverage = self.walk.coverage
+        return (close_reason == "finished" and not self.book.list_failures and not self.blocked_reason
+                and bool(coverage) and all(self.walk.ended(key) or key in self.book.capped_lists for key in coverage))
 
     def page_cap_notes(self) -> tuple[str, ...]:
         """``stopped at max_list_pages=50 on <list>`` for lists that went on past the cap
@@ -429,6 +477,7 @@ class PortalSpider(scrapy.Spider):
             memory_limit_mb=settings.getint("MEMUSAGE_LIMIT_MB"),
         )
         try:
+            self.freshness.finish(walked_to_end=self.walked_to_end(reason))
             self.summary = Runs(self.store.db).close(self.run_id, outcome)
         finally:
             if self._own_db is not None:

@@ -107,8 +107,8 @@ def test_conditional_gets_on_lists_and_revisited_details(tmp_path: Path, serve_p
     site = samples.huilai_site()
     site.conditional = True
     server = serve_portal(site)
-    # revisit_days ~ 0.1 s: every known detail page is due for a conditional revisit on the next crawl.
-    config = write_config(tmp_path / "eduwatch.toml", sqlite_url, [server], revisit_days=0.000001)
+    # revisit_after 1 s: every known detail page is due for a conditional revisit on the next crawl.
+    config = write_config(tmp_path / "eduwatch.toml", sqlite_url, [server], revisit_after="1s")
     assert run_crawl(config, ["huilai"])[0].docs_new == 13
     server.reset_log()
 

@@ -114,15 +114,16 @@ def _known(url: str, title: str, date: str, fetched: dt.datetime | None = None) 
 def test_list_walk_verdicts() -> None:
     now = dt.datetime(2024, 3, 1, 12)
     known = {"u1": _known("u1", "甲", "2024-02-01", now - dt.timedelta(days=10))}
-    walk = ListWalk(known, now=now)
+    walk = ListWalk(known)
     assert walk.verdict(ListEntry("u2", "乙", "2024-02-02")) is Verdict.NEW
     assert walk.verdict(ListEntry("u1", "甲", "2024-02-01")) is Verdict.KNOWN
     assert walk.verdict(ListEntry("u1", "甲（修订）", "2024-02-01")) is Verdict.CHANGED
     assert walk.verdict(ListEntry("u1", "甲", "2024-02-05")) is Verdict.CHANGED
     assert walk.verdict(ListEntry("u1", None, None)) is Verdict.KNOWN  # a list without title/date says nothing
-    assert ListWalk(known, full=True, now=now).verdict(ListEntry("u1", "甲", "2024-02-01")) is Verdict.REFETCH
-    assert ListWalk(known, revisit_days=7, now=now).verdict(ListEntry("u1", "甲", "2024-02-01")) is Verdict.REVISIT
-    assert ListWalk(known, revisit_days=30, now=now).verdict(ListEntry("u1", "甲", "2024-02-01")) is Verdict.KNOWN
+    assert ListWalk(known, full=True).verdict(ListEntry("u1", "甲", "2024-02-01")) is Verdict.REFETCH
+    # crawler.freshness decides which known pages are due; the walk only applies its choice.
+    assert ListWalk(known, revisit=frozenset({"u1"})).verdict(ListEntry("u1", "甲", "2024-02-01")) is Verdict.REVISIT
+    assert ListWalk(known, revisit=frozenset({"u2"})).verdict(ListEntry("u1", "甲", "2024-02-01")) is Verdict.KNOWN
 
 
 def test_probe_candidates_stay_inside_the_walked_range() -> None:
