@@ -198,7 +198,7 @@ def test_failed_write_leaves_nothing_half_written(store: Store, db: Database) ->
     assert store.save_document(huilai(), run).outcome == "new"
 
 
-def test_finish_run_records_errors_and_status(store: Store, db: Database) -> None:
+def test_closing_a_run_records_errors_and_status(store: Store, db: Database) -> None:
     run = Runs(store.db).open("huilai", full=False)
     summary = Runs(store.db).close(run, RunOutcome(
         pages_fetched=1, errors=[FetchError("http://www.huilai.gov.cn/gkmlpt/index", "HTTP 412")],
