@@ -93,6 +93,7 @@ def document_view(document: Document, revisions: tuple[int, datetime | None]) ->
         "first_seen": document.first_seen,
         "last_seen": document.last_seen,
         "body_chars": len(document.body or ""),
+        "incomplete": document.incomplete,  # why only the list entry is stored, or None
         "is_rural_plan": document.is_rural_plan,
         "rural_score": document.rural_score,
         "revision_count": count,

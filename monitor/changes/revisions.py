@@ -103,6 +103,8 @@ def _meta(document: Document) -> dict[str, Any]:
             value = " ".join(value.split()) or None
         meta[name] = value
     meta["is_abolished"] = bool(document.is_abolished)
+    if document.incomplete:  # stored from its list entry only; not compared (see _record_revision)
+        meta["incomplete"] = document.incomplete
     return meta
 
 
@@ -332,8 +334,10 @@ def _record_revision(
     )
     session.add(revision)
     session.flush()
-    if latest is None:
-        return revision, []  # a first revision is announced by its source ("new")
+    if latest is None or (latest.meta or {}).get("incomplete"):
+        # A first revision is announced by its source ("new"); one that completes a document
+        # stored from its list entry (crawler.spiders.incomplete) is no revision of the notice.
+        return revision, []
     return revision, _content_events(document, latest, revision, snapshot, now)
 
 
