@@ -303,3 +303,22 @@ class RobotsEntry(Base):
     fetched_at: Mapped[datetime] = mapped_column(DateTime)
     etag: Mapped[str | None] = mapped_column(String(300))
     last_modified: Mapped[str | None] = mapped_column(String(100))
+
+
+class DocumentLabel(Base):
+    """A person's verdict on one document: is it a rural-education plan? (``eduwatch label``)
+
+    Kept as history (who, when, why); the latest row of a document overrides the classifier
+    for it from then on, through every monitor pass and ``reclassify``.
+    """
+
+    __tablename__ = "document_labels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    is_plan: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(Text)
+    labelled_by: Mapped[str] = mapped_column(String(100))
+    labelled_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    document: Mapped[Document] = relationship()
