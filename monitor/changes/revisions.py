@@ -18,12 +18,9 @@ leaves the document dirty and the next pass redoes exactly that work.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -31,10 +28,17 @@ from sqlalchemy.orm import Session
 
 from alerts import outbox
 from monitor.changes import events as kinds
-from monitor.changes.classifier import ClassifiableDocument, Classification, classify
-from monitor.changes.diffing import DEFAULT_CONTEXT, TextDiff, diff_texts
+from monitor.changes.classification import (  # noqa: F401  (re-exported: the pass's public names)
+    ReclassifyReport, became_plan_event, classify_document, reclassify_all, store_classification,
+)
+from monitor.changes.diffing import DEFAULT_CONTEXT, diff_texts
 from monitor.changes.events import META_LABELS, one_line, show_value
-from monitor.changes.textnorm import clean_text, comparison_key, fold
+from monitor.changes.related import alerted_relative
+from monitor.changes.revision_diff import RevisionDiff, diff_revisions  # noqa: F401  (re-exported)
+from monitor.changes.snapshots import (  # noqa: F401  (re-exported)
+    META_FIELDS, Snapshot, meta_key, revision_hash, revision_text, split_attachments, take_snapshot,
+)
+from monitor.changes.textnorm import comparison_key, fold
 from storage.database import Database
 from storage.models import CrawlRun, Document, Event, Revision, Source, utcnow
 from storage.store import ranked_sources
@@ -47,140 +51,6 @@ REVERT_WINDOW = 5
 # A source missing from the lists and answering 404 this many crawls in a row is withdrawn.
 WITHDRAWN_AFTER = 2
 ABOLISHED_VALIDITY = ("失效", "废止")
-META_FIELDS = tuple(META_LABELS)
-_ATTACHMENT_HEADER = re.compile(r"^【附件：(.*)】$", re.MULTILINE)
-
-
-# --- snapshots: what a revision stores and compares -------------------------------------------
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    body: str  # clean_text of the body
-    attachments_text: str  # 【附件：name】 blocks of cleaned attachment text
-    meta: dict[str, Any]
-    content_hash: str
-
-    @property
-    def text(self) -> str:
-        """Body and attachments as one text: what diffs show."""
-        return revision_text(self.body, self.attachments_text)
-
-
-def revision_text(body: str, attachments_text: str) -> str:
-    return body + ("\n" + attachments_text if attachments_text else "")
-
-
-def snapshot_hash(body: str, attachments_text: str, meta: dict[str, Any]) -> str:
-    """Hash of the comparison keys: equal for texts that differ only by noise."""
-    payload = {
-        "body": comparison_key(body),
-        "attachments": comparison_key(attachments_text),
-        "meta": {name: _meta_key(meta.get(name)) for name in META_FIELDS},
-    }
-    return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
-
-
-def take_snapshot(document: Document, previous: Revision | None = None) -> Snapshot:
-    body = clean_text(document.body)
-    attachments = _attachments_text(document, previous)
-    meta = _meta(document)
-    return Snapshot(body, attachments, meta, snapshot_hash(body, attachments, meta))
-
-
-def revision_hash(revision: Revision) -> str:
-    """Recomputed from the stored texts, so improved noise rules apply to old revisions too."""
-    return snapshot_hash(revision.body, revision.attachments_text or "", revision.meta or {})
-
-
-def _meta(document: Document) -> dict[str, Any]:
-    meta: dict[str, Any] = {}
-    for name in META_FIELDS:
-        value = getattr(document, name)
-        if isinstance(value, (date, datetime)):
-            value = value.isoformat()
-        elif isinstance(value, str):
-            value = " ".join(value.split()) or None
-        meta[name] = value
-    meta["is_abolished"] = bool(document.is_abolished)
-    if document.incomplete:  # stored from its list entry only; not compared (see _record_revision)
-        meta["incomplete"] = document.incomplete
-    return meta
-
-
-def _meta_key(value: Any) -> Any:
-    return fold(value) if isinstance(value, str) else value
-
-
-def _attachments_text(document: Document, previous: Revision | None) -> str:
-    """Attachment texts under 【附件：name】 headers, by name.
-
-    An attachment whose download failed this time (error, no text) keeps the text of the
-    previous revision: a flaky download is not a change of the document.
-    """
-    earlier = split_attachments(previous.attachments_text) if previous is not None else {}
-    blocks = []
-    for attachment in sorted(document.attachments, key=lambda a: (a.name or "", a.url)):
-        name = " ".join((attachment.name or attachment.url).split())
-        text = clean_text(attachment.text)
-        if not text and attachment.error and earlier.get(name):
-            text = earlier[name]
-        blocks.append(f"【附件：{name}】" + (f"\n{text}" if text else ""))
-    return "\n".join(blocks)
-
-
-def split_attachments(attachments_text: str) -> dict[str, str]:
-    """The blocks of an attachments_text by attachment name."""
-    parts = _ATTACHMENT_HEADER.split(attachments_text or "")
-    return {name: text.strip("\n") for name, text in zip(parts[1::2], parts[2::2])}
-
-
-# --- classification --------------------------------------------------------------------------
-
-
-def classify_document(document: Document) -> Classification:
-    attachments_text = "\n".join(a.text for a in document.attachments if a.text)
-    return classify(
-        ClassifiableDocument(
-            title=document.title, body=document.body or "", doc_no=document.doc_no,
-            category=document.category, keywords=document.keywords, publisher=document.publisher,
-            attachments_text=attachments_text,
-        )
-    )
-
-
-def store_classification(document: Document) -> Classification:
-    """Classify and store the verdict on the document (the caller's transaction commits it)."""
-    result = classify_document(document)
-    document.is_rural_plan = result.is_rural_plan
-    document.rural_score = result.score
-    document.rural_evidence = result.evidence_json()
-    return result
-
-
-@dataclass
-class ReclassifyReport:
-    documents: int = 0
-    changed: list[int] = field(default_factory=list)  # ids whose verdict flipped
-
-
-def reclassify_all(db: Database, *, batch: int = 200) -> ReclassifyReport:
-    """Re-run the classifier over every stored document (after the rules changed)."""
-    report = ReclassifyReport()
-    last_id = 0
-    while True:
-        with db.transaction() as session:
-            documents = session.scalars(
-                select(Document).where(Document.id > last_id).order_by(Document.id).limit(batch)
-            ).all()
-            if not documents:
-                return report
-            for document in documents:
-                before = document.is_rural_plan
-                if store_classification(document).is_rural_plan != before and before is not None:
-                    report.changed.append(document.id)
-                report.documents += 1
-            last_id = documents[-1].id
 
 
 # --- the pass --------------------------------------------------------------------------------
@@ -279,6 +149,7 @@ def _monitor_document(session: Session, document_id: int, now: datetime) -> _Wri
     written = _Written()
     pending: list[Event] = []
     revision = _latest_revision(session, document.id)
+    was_plan = document.is_rural_plan
     if document.monitored_hash != observed_hash or revision is None:
         store_classification(document)
         new_revision, content_events = _record_revision(session, document, revision, now)
@@ -286,7 +157,7 @@ def _monitor_document(session: Session, document_id: int, now: datetime) -> _Wri
             written.revisions += 1
             revision = new_revision
         pending += content_events
-    pending += _announce_sources(document, revision, now)
+    pending += _announce_sources(session, document, revision, now)
     pending += _withdraw_sources(session, document, revision, now)
     for event in pending:
         session.add(event)
@@ -294,6 +165,10 @@ def _monitor_document(session: Session, document_id: int, now: datetime) -> _Wri
     for event in pending:
         enqueue_alerts(session, event)
         written.events.append((event.id, event.kind))
+    if was_plan is False and document.is_rural_plan:  # a revision made an announced page a plan
+        became = became_plan_event(session, document, now, "修订后")
+        if became is not None:
+            written.events.append((became.id, became.kind))
     document.monitored_hash = observed_hash
     return written
 
@@ -409,7 +284,7 @@ def _abolish_changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list
     return {
         name: [old.get(name), new.get(name)]
         for name in ("validity", "is_abolished")
-        if _meta_key(old.get(name)) != _meta_key(new.get(name))
+        if meta_key(old.get(name)) != meta_key(new.get(name))
     }
 
 
@@ -426,7 +301,7 @@ def _meta_changes(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[An
         before, after = old.get(name), new.get(name)
         if name == "is_abolished":
             before, after = bool(before), bool(after)
-        if _meta_key(before) == _meta_key(after):
+        if meta_key(before) == meta_key(after):
             continue
         if becomes_abolished and name in ("validity", "is_abolished"):
             continue  # the abolished event says it
@@ -446,13 +321,23 @@ def _reporting_source(document: Document) -> Source | None:
     return next((s for s in ordered if not s.withdrawn), ordered[0] if ordered else None)
 
 
-def _announce_sources(document: Document, revision: Revision | None, now: datetime) -> list[Event]:
+def _announce_sources(session: Session, document: Document, revision: Revision | None, now: datetime) -> list[Event]:
     """``new`` for a document's first source, ``reposted`` for one on another portal.
 
-    A second URL on a portal that already announced the document is recorded silently.
+    A second URL on a portal that already announced the document is recorded silently. A plan
+    that is a page of an already announced plan (its news report, its 解读, or the 通知 a news
+    report announced first) is announced as a page: ``new`` without the plan flag, linked in
+    ``details``, so the plan's subscribers are not told twice.
     """
     announced_portals = {s.portal_id for s in document.sources if s.announced}
     events: list[Event] = []
+    as_plan, details = bool(document.is_rural_plan), {}
+    if as_plan and not announced_portals:
+        link = alerted_relative(session, document)
+        if link is not None:
+            as_plan = False
+            details = {"related_to": link.plan_id if link.page_id == document.id else link.page_id,
+                       "related_via": link.via, "related_key": link.key}
     for source in ranked_sources(document):
         if source.announced or source.withdrawn:
             continue
@@ -468,8 +353,8 @@ def _announce_sources(document: Document, revision: Revision | None, now: dateti
                 Event(
                     kind=kind, document_id=document.id, revision_id=revision.id if revision else None,
                     portal_id=source.portal_id, crawl_run_id=source.last_listed_run_id, at=now,
-                    is_rural_plan=bool(document.is_rural_plan), is_revert=False, summary=one_line(summary),
-                    details={"url": source.url},
+                    is_rural_plan=as_plan if kind == kinds.NEW else bool(document.is_rural_plan),
+                    is_revert=False, summary=one_line(summary), details={"url": source.url, **details},
                 )
             )
         source.announced = True
@@ -510,49 +395,3 @@ def _withdraw_sources(
     return events
 
 
-# --- reading revisions back ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RevisionDiff:
-    document_id: int
-    title: str
-    from_revision: int
-    to_revision: int
-    diff: TextDiff
-    meta_changes: dict[str, list[Any]] = field(default_factory=dict)  # every differing field, gaps too
-
-
-def diff_revisions(db: Database, document_id: int, a: int | None = None, b: int | None = None) -> RevisionDiff:
-    """The diff between two revisions of a document (default: the last two).
-
-    Raises LookupError with a message for the operator when the document or a revision is missing.
-    """
-    with db.sessions() as session:
-        document = session.get(Document, document_id)
-        if document is None:
-            raise LookupError(f"no document with id {document_id}")
-        revisions = {r.number: r for r in document.revisions}
-        if not revisions:
-            raise LookupError(f"document {document_id} has no revisions yet (run the monitor first)")
-        if a is None and b is None:
-            numbers = sorted(revisions)
-            if len(numbers) < 2:
-                raise LookupError(f"document {document_id} has only one revision")
-            a, b = numbers[-2], numbers[-1]
-        for number in (a, b):
-            if number not in revisions:
-                raise LookupError(
-                    f"document {document_id} has no revision {number} (it has {', '.join(map(str, sorted(revisions)))})"
-                )
-        old, new = revisions[a], revisions[b]  # type: ignore[index]
-        diff = diff_texts(
-            revision_text(old.body, old.attachments_text or ""), revision_text(new.body, new.attachments_text or "")
-        )
-        old_meta, new_meta = old.meta or {}, new.meta or {}
-        meta_changes = {
-            name: [old_meta.get(name), new_meta.get(name)]
-            for name in META_FIELDS
-            if _meta_key(old_meta.get(name)) != _meta_key(new_meta.get(name))
-        }
-        return RevisionDiff(document.id, document.title, old.number, new.number, diff, meta_changes)
