@@ -14,7 +14,8 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from eduwatch.config import EVENT_FILTERS, Config, SubscriberConfig
+from eduwatch.config import Config, SubscriberConfig
+from eduwatch.event_kinds import DEFAULT_EVENT_FILTERS, EVENT_FILTERS
 from storage.models import Alert, Subscriber, utcnow
 
 
@@ -32,7 +33,7 @@ class SubscriberSpec:
     regions: list[str] = field(default_factory=list)
     portals: list[str] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)
-    events: list[str] = field(default_factory=lambda: ["new_plan"])
+    events: list[str] = field(default_factory=lambda: list(DEFAULT_EVENT_FILTERS))
     digest: bool = False
 
     @classmethod
@@ -44,7 +45,7 @@ class SubscriberSpec:
             regions=list(entry.regions),
             portals=list(entry.portals),
             keywords=list(entry.keywords),
-            events=list(entry.events) or ["new_plan"],
+            events=list(entry.events) or list(DEFAULT_EVENT_FILTERS),
             digest=entry.digest,
         )
 
@@ -76,7 +77,7 @@ def apply_spec(session: Session, spec: SubscriberSpec, origin: str) -> Subscribe
     subscriber.regions = list(spec.regions)
     subscriber.portals = list(spec.portals)
     subscriber.keywords = list(spec.keywords)
-    subscriber.events = list(spec.events) or ["new_plan"]
+    subscriber.events = list(spec.events) or list(DEFAULT_EVENT_FILTERS)
     subscriber.digest = spec.digest
     subscriber.origin = origin
     subscriber.active = True

@@ -25,6 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from eduwatch.event_kinds import DEFAULT_EVENT_FILTERS
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
@@ -241,7 +243,7 @@ class Subscriber(Base):
     regions: Mapped[list[Any]] = mapped_column(JSON, default=list)
     portals: Mapped[list[Any]] = mapped_column(JSON, default=list)
     keywords: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    events: Mapped[list[Any]] = mapped_column(JSON, default=lambda: ["new_plan"])
+    events: Mapped[list[Any]] = mapped_column(JSON, default=lambda: list(DEFAULT_EVENT_FILTERS))
     digest: Mapped[bool] = mapped_column(Boolean, default=False)
     origin: Mapped[str] = mapped_column(String(10), default="cli")  # config | cli
     active: Mapped[bool] = mapped_column(Boolean, default=True)

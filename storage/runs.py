@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Callable, Iterator, Sequence
 
 from sqlalchemy import func, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from storage.database import Database
@@ -329,3 +330,26 @@ def busy_portals(locks: Locks) -> set[str]:
     """Portals whose crawl lease is held right now."""
     now = locks.now()
     return {lease.name[len(CRAWL_LEASE_PREFIX):] for lease in locks.list(CRAWL_LEASE_PREFIX) if lease.alive(now)}
+
+
+# --- what saving a batch tells its run (inside the store's own transaction) ------------------------
+
+
+def count_documents(connection: Connection, run_id: int, *, new: int, updated: int) -> None:
+    """Add a saved batch's outcomes to its run, as SQL increments: concurrent savers lose none."""
+    if not (new or updated):
+        return
+    runs = CrawlRun.__table__
+    connection.execute(
+        update(runs).where(runs.c.id == run_id)
+        .values(docs_new=runs.c.docs_new + new, docs_updated=runs.c.docs_updated + updated)
+    )
+
+
+def run_portal(connection: Connection, run_id: int) -> tuple[int, str]:
+    """The (id, title) of the portal a run crawls."""
+    runs = CrawlRun.__table__
+    row = connection.execute(
+        select(runs.c.portal_id, Portal.title).join(Portal, Portal.id == runs.c.portal_id).where(runs.c.id == run_id)
+    ).one()
+    return row.portal_id, row.title

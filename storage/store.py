@@ -23,7 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from eduwatch.config import PortalConfig
 from storage.database import Database
 from storage.identity import identity_keys
-from storage.models import Attachment, CrawlRun, Document, DocumentKey, Portal, Source, utcnow
+from storage.models import Attachment, Document, DocumentKey, Portal, Source, utcnow
+from storage.runs import count_documents, run_portal
 from storage.records import DocumentRecord, ListEntry
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,6 @@ _KEYS: Table = DocumentKey.__table__  # type: ignore[assignment]
 _SOURCES: Table = Source.__table__  # type: ignore[assignment]
 _ATTACHMENTS: Table = Attachment.__table__  # type: ignore[assignment]
 _PORTALS: Table = Portal.__table__  # type: ignore[assignment]
-_RUNS: Table = CrawlRun.__table__  # type: ignore[assignment]
 # Document columns a save reads (to fill gaps and hash) and writes.
 _DOCUMENT_COLUMNS = _AUTHORITATIVE + ("body", "content_hash", "first_seen", "last_seen")
 _ATTACHMENT_FIELDS = ("name", "type", "size", "text", "error")
@@ -87,11 +87,6 @@ _UPDATE_SOURCE = update(_SOURCES).where(_SOURCES.c.id == bindparam("_id"))
 _UPDATE_ATTACHMENT = update(_ATTACHMENTS).where(_ATTACHMENTS.c.id == bindparam("_id"))
 _DELETE_ATTACHMENTS = delete(_ATTACHMENTS).where(_ATTACHMENTS.c.id.in_(bindparam("ids", expanding=True)))
 # SQL increments, not read-modify-write: workers share one run's counters.
-_COUNT_OUTCOMES = (
-    update(_RUNS)
-    .where(_RUNS.c.id == bindparam("run_id"))
-    .values(docs_new=_RUNS.c.docs_new + bindparam("new"), docs_updated=_RUNS.c.docs_updated + bindparam("updated"))
-)
 
 
 @dataclass
@@ -290,9 +285,7 @@ class Store:
             batch = _load_batch(connection, records, keys)
             saved = [self._save(connection, record, its_keys, run_id, batch) for record, its_keys in zip(records, keys)]
             _write_batch(connection, batch)
-            new, updated = batch.counters["new"], batch.counters["updated"]
-            if new or updated:
-                connection.execute(_COUNT_OUTCOMES, {"run_id": run_id, "new": new, "updated": updated})
+            count_documents(connection, run_id, new=batch.counters["new"], updated=batch.counters["updated"])
             return [SaveResult(_id_of(document), outcome) for document, outcome in saved]
 
     def _save(
@@ -331,12 +324,7 @@ class Store:
     def _run_portal(self, connection: Connection, run_id: int) -> tuple[int, str]:
         """The run's portal (id, title), looked up once per run rather than once per document."""
         if run_id not in self._run_portals:
-            row = connection.execute(
-                select(_RUNS.c.portal_id, _PORTALS.c.title)
-                .join(_PORTALS, _PORTALS.c.id == _RUNS.c.portal_id)
-                .where(_RUNS.c.id == run_id)
-            ).one()
-            self._run_portals[run_id] = (row.portal_id, row.title)
+            self._run_portals[run_id] = run_portal(connection, run_id)
         return self._run_portals[run_id]
 
     def _portal_title(self, connection: Connection, name: str) -> str:

@@ -26,7 +26,7 @@ from alerts.subscribers import (
     sync_from_config,
 )
 from alerts.wecom import OK, WecomTransportError, post_markdown, split_markdown
-from eduwatch.config import EVENT_FILTERS
+from eduwatch.event_kinds import DEFAULT_EVENT_FILTERS, EVENT_FILTERS
 from monitor.shell.cli.context import CliContext
 from monitor.shell.cli.skipped import skip_reasons
 from monitor.shell.cli.table import cut, json_time, print_json, print_table, show_time
@@ -63,7 +63,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add.add_argument("--region", dest="regions", action="append", default=[], help="region prefix (repeatable)")
     add.add_argument("--portal", dest="portals", action="append", default=[], help="portal name (repeatable)")
     add.add_argument("--keyword", dest="keywords", action="append", default=[], help="keyword (repeatable)")
-    add.add_argument("--event", dest="events", action="append", choices=EVENT_FILTERS, help="default: new_plan")
+    add.add_argument("--event", dest="events", action="append", choices=EVENT_FILTERS, help=f"default: {', '.join(DEFAULT_EVENT_FILTERS)}")
     add.add_argument("--digest", action="store_true", help="one message per crawl run")
     add.set_defaults(handler=cmd_subscribers_add)
     listing = actions.add_parser("list", help="list subscribers")
@@ -209,7 +209,7 @@ def cmd_subscribers_add(args: argparse.Namespace, context: CliContext) -> int:
     _sync(context)
     spec = SubscriberSpec(
         name=args.name, email=args.email, wecom_webhook=args.wecom_webhook, regions=args.regions,
-        portals=args.portals, keywords=args.keywords, events=args.events or ["new_plan"], digest=args.digest,
+        portals=args.portals, keywords=args.keywords, events=args.events or list(DEFAULT_EVENT_FILTERS), digest=args.digest,
     )
     try:
         with context.db.transaction() as session:
