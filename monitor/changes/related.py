@@ -136,8 +136,10 @@ def related_pages(session: Session, document: Document) -> list[Link]:
     The database narrows by the tail of each key (LIKE); the keys themselves are compared here.
     """
     links: dict[tuple[int, int], Link] = {}
-    for _, key in sorted(own_keys(document)):
+    for via, key in sorted(own_keys(document)):
         needle = f"%{key[-NEEDLE_CHARS:]}%"
+        if via == "doc_no":  # bodies write the year in any brackets: look for year and number
+            needle = "%" + "%".join(re.findall(r"\d+", key)) + "号%"
         for page in session.scalars(select(Document).where(Document.id != document.id, Document.body.like(needle))):
             link = _named(_link(page, document), page.title) if is_page(page) else None
             if link is not None:

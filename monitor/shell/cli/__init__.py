@@ -23,6 +23,8 @@ COMMAND_MODULES = (
     "monitor.shell.cli.alerts",
     "monitor.shell.cli.daemon",
     "monitor.shell.cli.demo",
+    "monitor.shell.cli.classifier",
+    "monitor.shell.cli.label",
 )
 
 

@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import platformdirs
+from sqlalchemy.orm import Session
 
 from eduwatch.config import DEFAULT_CONFIG, PortalConfig
+from monitor.changes.related import related_pages
 from monitor.shell.cli.context import CliContext
 from monitor.shell.cli.table import cut, json_time, print_json, print_table, show_time
 from storage.documents import DocumentQuery, get_document, list_documents
-from storage.models import CrawlRun
+from storage.models import CrawlRun, Document
 from storage.runs import PortalBusy, RunSummary, Runs
 from storage.store import Store
 
@@ -132,6 +134,8 @@ def cmd_documents(args: argparse.Namespace, context: CliContext) -> int:
 def cmd_show(args: argparse.Namespace, context: CliContext) -> int:
     with context.db.sessions() as session:
         view = get_document(session, args.id)
+        if view is not None:
+            view["related"] = related_view(session, args.id)
     if view is None:
         print(f"eduwatch: no document with id {args.id}", file=sys.stderr)
         return 1
@@ -199,8 +203,23 @@ def _print_document(view: dict[str, Any]) -> None:
         print(f"来源: {source['portal']}  {source['url']}")
     for attachment in view["attachments"]:
         print(f"附件: {attachment['name']} ({attachment['type']})  {attachment['url']}")
+    for related in view.get("related", ()):
+        role = "相关页面" if related["role"] == "page" else "所述方案"
+        print(f"{role}: #{related['id']} {related['title']}（{related['via']}：{related['key']}）")
     print()
     print(view["body"])
+
+
+def related_view(session: Session, document_id: int) -> list[dict[str, Any]]:
+    """Related pages of a plan (news, 解读 naming it), or the plans a page names."""
+    document = session.get(Document, document_id)
+    links = related_pages(session, document) if document is not None else []
+    return [
+        {"id": link.page_id if link.plan_id == document_id else link.plan_id,
+         "role": "page" if link.plan_id == document_id else "plan",
+         "title": link.title, "via": link.via, "key": link.key}
+        for link in links
+    ]
 
 
 def _plan_mark(view: dict[str, Any]) -> str:
