@@ -29,6 +29,11 @@ EXPECTED = {
     "alert_delivery": ["e-mails, one delivery pass", "busy webhook, most in any", "busy webhook, alerts delivered",
                        "quiet webhooks, last message after", "slowest delivery pass, returned after"],
     "crawl_memory": ["full crawl peak RSS"],
+    "freshness": [f"{strategy}: {figure}" for strategy in
+                  ("eduwatch freshness", "list-only (today)", "refetch-everything", "Nutch-style adaptive")
+                  for figure in ("changes found within bound", "detection delay median", "detection delay p95",
+                                 "requests per cycle mean", "requests per cycle max")]
+                 + ["eduwatch mean cycle / refetch-everything"],
 }
 FIGURE = re.compile(r"^  (?P<name>.+?): (?P<value>-?[\d,]+(?:\.\d+)?) (?P<unit>\S+)")
 
