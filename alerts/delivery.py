@@ -29,37 +29,19 @@ one there: ``tests/alerts/deliver_once.py``).
 from __future__ import annotations
 
 import logging
-import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import Enum
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts import outbox
-from alerts.mailer import MailError, SmtpMailer
+from alerts.channels import CHANNELS
 from alerts.matching import match_reasons
 from alerts.ratelimit import SlidingWindowLimiter, shared_limiter
-from alerts.redact import mask_webhook, redact
-from alerts.render import Notice, notice_from_event, render_email, render_wecom
-from alerts.wecom import (
-    BAD_WEBHOOK,
-    BUSY,
-    MARKDOWN_LIMIT,
-    MIN_LIMIT,
-    OK,
-    TOO_FREQUENT,
-    TOO_LONG,
-    WecomTransportError,
-    format_parts,
-    pack,
-    pieces,
-    post_markdown,
-    webhook_key,
-)
+from alerts.render import notice_from_event
+from alerts.sending import DeliveryReport, Outgoing, PassState
+from alerts.wecom_lane import seed_limiter
 from eduwatch.config import Config
 from storage.database import Database
 from storage.models import Alert, Subscriber, utcnow
@@ -68,62 +50,7 @@ from storage.runs import is_monitored
 log = logging.getLogger("eduwatch.alerts")
 
 DIGEST_GRACE = timedelta(minutes=30)
-
-
-@dataclass
-class DeliveryReport:
-    """Counts of alerts (not messages) per outcome of one pass; ``messages`` for --dry-run."""
-
-    sent: int = 0
-    failed: int = 0
-    dead: int = 0
-    skipped: int = 0
-    unknown: int = 0  # claims found expired this pass (parked dead, counted in ``dead`` too)
-    waiting: int = 0  # pending but not due yet: their webhook's window is full (not in ``skipped``)
-    next_at: datetime | None = None  # when the first of the ``waiting`` ones is due (UTC)
-    messages: list[str] = field(default_factory=list)
-
-    def add(self, other: DeliveryReport) -> None:
-        self.sent += other.sent
-        self.failed += other.failed
-        self.dead += other.dead
-        self.skipped += other.skipped
-        self.unknown += other.unknown
-        self.messages += other.messages
-
-
-@dataclass
-class Outgoing:
-    """One message to send: the alerts it settles and what it says."""
-
-    channel: str  # email | wecom
-    subscriber_id: int
-    subscriber_name: str
-    address: str  # e-mail address or webhook URL
-    alerts: list[tuple[int, int]]  # (alert id, attempts as loaded: the claim's precondition)
-    keys: list[str]
-    notices: list[Notice]
-    progress: int = 0
-
-    @property
-    def size(self) -> int:
-        return len(self.alerts)
-
-
-class _Pass:
-    """State shared by the lanes of one pass."""
-
-    def __init__(self, db: Database, config: Config, now: datetime, limiter: SlidingWindowLimiter, max_wait: float):
-        self.db = db
-        self.config = config
-        self.limiter = limiter
-        self.max_wait = max_wait
-        self._base = now
-        self._start = time.monotonic()
-
-    def now(self) -> datetime:
-        """The pass's clock: the given ``now`` advanced by real elapsed time."""
-        return self._base + timedelta(seconds=time.monotonic() - self._start)
+__all__ = ["DIGEST_GRACE", "DeliveryReport", "Outgoing", "deliver_pending"]
 
 
 def deliver_pending(
@@ -152,19 +79,19 @@ def deliver_pending(
         messages, skipped = _load(session, now, horizon, limit)
         report.skipped += skipped
         if not dry_run:
-            _seed_limiter(session, limiter, messages, now)
+            seed_limiter(session, limiter, messages, now)
     if dry_run:
-        report.messages = [_describe(m, config) for m in messages]
+        report.messages = [CHANNELS[m.channel].module().describe(m, config) for m in messages]
         report.skipped += sum(m.size for m in messages)
         return report
     lanes: dict[str, list[Outgoing]] = {}
     for message in messages:
-        lanes.setdefault("email" if message.channel == "email" else f"wecom:{message.address}", []).append(message)
-    state = _Pass(db, config, now, limiter, max_wait)
+        lanes.setdefault(CHANNELS[message.channel].lane(message.address), []).append(message)
+    state = PassState(db, config, now, limiter, max_wait)
     if lanes:
         with ThreadPoolExecutor(max_workers=min(8, len(lanes)), thread_name_prefix="eduwatch-deliver") as pool:
             futures = [
-                pool.submit(_email_lane if name == "email" else _wecom_lane, state, lane) for name, lane in lanes.items()
+                pool.submit(CHANNELS[lane[0].channel].module().send_lane, state, lane) for lane in lanes.values()
             ]
             for future in futures:
                 report.add(future.result())
@@ -195,8 +122,9 @@ def _load(session: Session, now: datetime, due_by: datetime, limit: int | None) 
     taken = 0
     for alert in alerts:
         subscriber = alert.subscriber
-        address = subscriber.email if alert.channel == "email" else subscriber.wecom_webhook
-        if not address or (alert.channel == "wecom" and subscriber.wecom_error):
+        channel = CHANNELS[alert.channel]
+        address = channel.address(subscriber)
+        if not address or channel.parked(subscriber):
             skipped += 1  # parked until the operator fixes the webhook (shown by `eduwatch alerts`)
             continue
         if alert.digest_group:
@@ -249,252 +177,3 @@ def _digest_due(session: Session, group_name: str, group: tuple[int, str, str], 
     if group_name.startswith("day:"):
         return now.strftime("%Y-%m-%d") > group_name[4:] or (oldest is not None and oldest + DIGEST_GRACE <= now)
     return oldest is not None and oldest + DIGEST_GRACE <= now
-
-
-def _seed_limiter(session: Session, limiter: SlidingWindowLimiter, messages: list[Outgoing], now: datetime) -> None:
-    """A fresh process learns each webhook's recent sends from the database (no restart burst)."""
-    for url in {m.address for m in messages if m.channel == "wecom"}:
-        key = webhook_key(url)
-        if limiter.seeded(key):
-            continue
-        since = now - timedelta(seconds=limiter.window)
-        sent = session.scalars(
-            select(Alert.sent_at)
-            .join(Subscriber, Alert.subscriber_id == Subscriber.id)
-            .where(Alert.channel == "wecom", Subscriber.wecom_webhook == url, Alert.sent_at >= since)
-        ).all()
-        limiter.seed(key, [(now - at).total_seconds() for at in sent if at is not None])
-
-
-def _describe(message: Outgoing, config: Config) -> str:
-    if message.channel == "email":
-        rendered = render_email(
-            message.notices,
-            to_addr=message.address,
-            from_addr=config.email.from_addr,
-            message_id=outbox.message_id(message.keys, config.email.from_addr),
-            subscriber_name=message.subscriber_name,
-        )
-        return f"email to {message.address} ({message.size} alert(s)): {rendered['Subject']}"
-    content_pieces = pieces(render_wecom(message.notices))[message.progress :]
-    parts = format_parts(pack(content_pieces), continued=message.progress > 0)
-    head = f"wecom to {mask_webhook(message.address)} ({message.size} alert(s), {len(parts)} part(s))"
-    return head + "\n" + "\n---\n".join(parts)
-
-
-# --- marking -----------------------------------------------------------------------------------
-
-
-def _claim(state: _Pass, message: Outgoing, lease: float) -> list[outbox.Claim]:
-    """Claim the message's alerts; ``message`` keeps only those this process now owns."""
-    with state.db.transaction() as session:
-        claims = [outbox.claim(session, alert_id, attempts, state.now(), lease) for alert_id, attempts in message.alerts]
-    owned = [i for i, claim in enumerate(claims) if claim is not None]
-    if len(owned) < len(claims):  # another deliverer took some: send only ours
-        message.alerts = [message.alerts[i] for i in owned]
-        message.keys = [message.keys[i] for i in owned]
-        message.notices = [message.notices[i] for i in owned]
-    return [claim for claim in claims if claim is not None]
-
-
-def _mark_sent(state: _Pass, claims: list[outbox.Claim], progress: int = 0) -> int:
-    with state.db.transaction() as session:
-        at = state.now()
-        for claim in claims:
-            outbox.mark_progress(session, claim, progress)
-        return sum(outbox.mark_sent(session, claim, at) for claim in claims)
-
-
-def _mark_failed(
-    state: _Pass,
-    claims: list[outbox.Claim],
-    error: str,
-    report: DeliveryReport,
-    *,
-    permanent: bool = False,
-    retry_after: float = 0.0,
-    progress: int | None = None,
-) -> None:
-    with state.db.transaction() as session:
-        for claim in claims:
-            if progress is not None:
-                outbox.mark_progress(session, claim, progress)
-            status = outbox.mark_failed(
-                session, claim, error, state.now(), state.config.delivery, permanent=permanent, retry_after=retry_after
-            )
-            if status == "dead":
-                report.dead += 1
-            else:
-                report.failed += 1
-    log.warning("delivery failed (%s): %s", "dead" if permanent else "will retry", redact(error))
-
-
-# --- lanes -------------------------------------------------------------------------------------
-
-
-def _email_lane(state: _Pass, lane: list[Outgoing]) -> DeliveryReport:
-    report = DeliveryReport()
-    cfg = state.config.email
-    mailer = SmtpMailer(cfg)
-    lease = cfg.timeout * 4 + 120
-    try:
-        for index, message in enumerate(lane):
-            size = message.size
-            claims = _claim(state, message, lease)
-            if not claims:
-                report.skipped += size  # another deliverer took it
-                continue
-            rendered = render_email(
-                message.notices,
-                to_addr=message.address,
-                from_addr=cfg.from_addr,
-                message_id=outbox.message_id(message.keys, cfg.from_addr),
-                subscriber_name=message.subscriber_name,
-            )
-            try:
-                mailer.send(rendered)
-            except MailError as exc:
-                _mark_failed(state, claims, str(exc), report, permanent=exc.permanent)
-                if exc.connection:  # the server is unreachable: the rest waits for the next pass
-                    report.skipped += sum(m.size for m in lane[index + 1 :])
-                    break
-                continue
-            report.sent += _mark_sent(state, claims)
-    finally:
-        mailer.close()
-    return report
-
-
-class _Step(Enum):
-    """What a WeCom lane does after one message."""
-
-    NEXT = "next"  # go on with the lane's next message
-    STOP = "stop"  # the webhook failed: the rest waits for the next pass as it is
-    FULL = "full"  # the window is used up before this message: it and the rest wait
-    FULL_AFTER = "full after"  # used up mid-message: this one was released, the rest wait
-
-
-def _wecom_lane(state: _Pass, lane: list[Outgoing]) -> DeliveryReport:
-    report = DeliveryReport()
-    timeout = state.config.wecom.timeout
-    with httpx.Client(timeout=timeout, trust_env=False) as client:
-        for index, message in enumerate(lane):
-            step = _send_wecom(state, client, message, report)
-            if step is _Step.NEXT:
-                continue
-            if step is _Step.STOP:
-                report.skipped += sum(m.size for m in lane[index + 1 :])
-            else:
-                rest = lane[index:] if step is _Step.FULL else lane[index + 1 :]
-                _defer(state, webhook_key(message.address), rest, report, queued=int(step is _Step.FULL_AFTER))
-            break
-    return report
-
-
-def _defer(state: _Pass, key: str, messages: list[Outgoing], report: DeliveryReport, queued: int = 0) -> None:
-    """Leave ``messages`` pending until the window lets each start (``queued`` parts go first).
-
-    A message is due when its parts would fit if every part before it went as soon as
-    allowed; a pass that finds the window still full (WeCom refused, parts packed smaller,
-    a released message longer than ``queued`` says) just defers it again.
-    """
-    position = queued
-    with state.db.transaction() as session:
-        for message in messages:
-            parts = _parts(message)  # it starts when all of them fit (see _send_wecom)
-            at = state.now() + timedelta(seconds=state.limiter.delay(key, position + min(parts, state.limiter.rate)))
-            position += parts
-            left = sum(outbox.defer(session, alert_id, attempts, at) for alert_id, attempts in message.alerts)
-            report.skipped += message.size - left  # another deliverer changed them meanwhile
-
-
-def _parts(message: Outgoing) -> int:
-    """How many posts the rest of ``message`` takes at the documented limit."""
-    all_pieces = pieces(render_wecom(message.notices))
-    return len(pack(all_pieces[min(message.progress, len(all_pieces) - 1) :], MARKDOWN_LIMIT))
-
-
-def _release(state: _Pass, key: str, claims: list[outbox.Claim], progress: int, parts: int) -> None:
-    """The window ran out between parts: hand the message back with its progress."""
-    at = state.now() + timedelta(seconds=state.limiter.delay(key, min(parts, state.limiter.rate)))
-    with state.db.transaction() as session:
-        for claim in claims:
-            outbox.release(session, claim, progress, at)
-
-
-def _send_wecom(state: _Pass, client: httpx.Client, message: Outgoing, report: DeliveryReport) -> _Step:
-    """Send one (maybe multi-part) message, each part only when the window has room for it."""
-    key = webhook_key(message.address)
-    limiter = state.limiter
-    all_pieces = pieces(render_wecom(message.notices))
-    progress = min(message.progress, len(all_pieces) - 1)
-    limit = MARKDOWN_LIMIT
-    groups = pack(all_pieces[progress:], limit)
-    # Start only when every part fits in the window (a part-sent message would wait half-told).
-    wait = limiter.delay(key, min(len(groups), limiter.rate))
-    if wait > state.max_wait:
-        return _Step.FULL
-    if wait > 0:
-        time.sleep(wait)  # the window opens within moments (see module docstring)
-    lease = len(groups) * state.config.wecom.timeout + 120
-    size = message.size
-    claims = _claim(state, message, lease)
-    if not claims:
-        report.skipped += size  # another deliverer took it
-        return _Step.NEXT
-    if message.size < size:
-        all_pieces = pieces(render_wecom(message.notices))
-        progress = min(message.progress, len(all_pieces) - 1)
-    resumed = progress > 0
-    while True:
-        groups = pack(all_pieces[progress:], limit)
-        parts = format_parts(groups, continued=resumed)
-        for group, part in zip(groups, parts):
-            wait = limiter.delay(key)
-            if wait > state.max_wait:  # more parts than the window holds, or packed smaller after 40058
-                _release(state, key, claims, progress, len(pack(all_pieces[progress:], limit)))
-                return _Step.FULL_AFTER
-            if wait > 0:
-                time.sleep(wait)
-            try:
-                answer = post_markdown(client, message.address, part)
-            except WecomTransportError as exc:
-                _mark_failed(state, claims, f"WeCom: {exc}", report, progress=progress)
-                return _Step.STOP
-            limiter.record(key)
-            if answer.errcode == OK:
-                progress += len(group)
-                if progress < len(all_pieces):
-                    with state.db.transaction() as session:
-                        for claim in claims:
-                            outbox.mark_progress(session, claim, progress)
-                continue
-            error = f"WeCom errcode {answer.errcode}: {answer.errmsg}"
-            if answer.errcode == TOO_LONG and limit > MIN_LIMIT:
-                limit = max(MIN_LIMIT, limit // 2)  # pack the rest smaller and go on
-                resumed = resumed or progress > 0
-                break
-            if answer.errcode == TOO_FREQUENT:  # WeCom counts stricter than we do: trust it
-                limiter.block(key)
-                _mark_failed(state, claims, error, report, retry_after=limiter.window, progress=progress)
-                return _Step.FULL_AFTER
-            if answer.errcode == BUSY:
-                _mark_failed(state, claims, error, report, progress=progress)
-                return _Step.STOP
-            if answer.errcode == BAD_WEBHOOK:
-                _reject_webhook(state, message, error)
-                _mark_failed(state, claims, f"{error} (webhook rejected; fix it, then: eduwatch alerts retry)", report,
-                             permanent=True, progress=progress)
-                return _Step.STOP
-            _mark_failed(state, claims, error, report, permanent=True, progress=progress)
-            return _Step.NEXT
-        else:
-            report.sent += _mark_sent(state, claims, progress)
-            return _Step.NEXT
-
-
-def _reject_webhook(state: _Pass, message: Outgoing, error: str) -> None:
-    with state.db.transaction() as session:
-        subscriber = session.get(Subscriber, message.subscriber_id)
-        if subscriber is not None:
-            subscriber.wecom_error = redact(f"{error} at {state.now():%Y-%m-%d %H:%M} UTC ({mask_webhook(message.address)})")[:300]

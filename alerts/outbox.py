@@ -53,6 +53,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from alerts.channels import CHANNELS
 from alerts.matching import matches
 from alerts.redact import redact
 from eduwatch.config import DeliveryConfig
@@ -99,7 +100,8 @@ def enqueue_alerts(session: Session, event: Event) -> list[Alert]:
     for subscriber in subscribers:
         if not matches(subscriber, event, document, portal):
             continue
-        for channel, address in (("email", subscriber.email), ("wecom", subscriber.wecom_webhook)):
+        for channel in CHANNELS:
+            address = CHANNELS[channel].address(subscriber)
             key = idempotency_key(event.id, subscriber.id, channel)
             if not address or key in existing:
                 continue
@@ -248,8 +250,7 @@ def retry(session: Session, alert_ids: list[int] | None = None, *, dead: bool = 
         subscriber = alert.subscriber
         if not subscriber.active:
             continue
-        if alert.channel == "wecom" and subscriber.wecom_error:
-            subscriber.wecom_error = None
+        CHANNELS[alert.channel].unpark(subscriber)
         alert.status = "pending"
         alert.attempts = 0
         alert.last_error = None

@@ -5,7 +5,7 @@ Usage: python -m tests.alerts.deliver_once DB_URL SMTP_PORT
 With ``EDUWATCH_TEST_CRASH_AFTER_SEND=N`` in the environment the process dies (``os._exit``)
 right after the N-th e-mail the server accepted and before the deliverer marks it sent: the
 window the outbox design is about. The hook lives here, on the test side, as a mailer
-subclass swapped into :mod:`alerts.delivery`; production code has no test branch.
+subclass swapped into :mod:`alerts.email_lane`; production code has no test branch.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import os
 import sys
 from email.message import EmailMessage
 
-from alerts import delivery
+from alerts import delivery, email_lane
 from alerts.mailer import SmtpMailer
 from storage.database import Database
 from tests.alerts.conftest import make_config
@@ -41,7 +41,7 @@ def main() -> int:
     db_url, port = sys.argv[1], int(sys.argv[2])
     if os.environ.get(CRASH_HOOK):
         CrashingMailer.crash_after = int(os.environ[CRASH_HOOK])
-        delivery.SmtpMailer = CrashingMailer  # type: ignore[misc]  # this process only
+        email_lane.SmtpMailer = CrashingMailer  # type: ignore[misc]  # this process only
     db = Database(db_url)
     report = delivery.deliver_pending(db, make_config(db_url, port))
     print(json.dumps({"sent": report.sent, "failed": report.failed, "dead": report.dead, "skipped": report.skipped}))

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts import outbox
+from alerts.channels import CHANNELS
 from alerts.delivery import DIGEST_GRACE
 from storage.models import Alert, Subscriber
 
@@ -40,11 +41,10 @@ def skip_reasons(session: Session, due_by: datetime, skipped: int, limit: int | 
 def _reason(alert: Alert, limit: int | None) -> str:
     """The first thing that keeps this alert back, checked in the order the deliverer does."""
     subscriber = alert.subscriber
-    if alert.channel == "email" and not subscriber.email:
-        return f"subscriber {subscriber.name} has no e-mail address"
-    if alert.channel == "wecom" and not subscriber.wecom_webhook:
-        return f"subscriber {subscriber.name} has no WeCom webhook"
-    if alert.channel == "wecom" and subscriber.wecom_error:
+    channel = CHANNELS[alert.channel]
+    if not channel.address(subscriber):
+        return f"subscriber {subscriber.name} has no {channel.label}"
+    if channel.parked(subscriber):
         return (f"WeCom rejected the webhook key of subscriber {subscriber.name}; fix it in the configuration, "
                 "then: eduwatch alerts retry --dead")
     if alert.digest_group:
