@@ -11,30 +11,37 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable, Mapping, Sequence
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from eduwatch.config import PortalConfig
 from storage.database import Database
 from storage.identity import identity_keys
-from storage.models import Attachment, Document, DocumentKey, Portal, Source, utcnow
+from storage.models import Document, Portal, Source, utcnow
 from storage.runs import count_documents, run_portal
 from storage.records import DocumentRecord, ListEntry
+from storage.search.index import index_documents
+from storage.store_rows import (
+    AUTHORITATIVE,
+    FILLABLE,
+    PORTALS,
+    Batch,
+    DocumentRow,
+    SourceRow,
+    first_match,
+    id_of,
+    load_batch,
+    write_batch,
+)
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 500  # sightings per transaction in save_documents; keeps IN (...) lists well inside limits
 # Fields a repost may fill in when the document's own source left them empty.
-_FILLABLE = (
-    "index_no", "index_no_raw", "doc_no", "doc_no_raw", "publisher", "category", "keywords",
-    "written_date", "published_date", "written_date_raw", "published_date_raw", "validity",
-)
-_AUTHORITATIVE = _FILLABLE + ("title", "title_raw", "is_abolished")
 
 
 @dataclass(frozen=True)
@@ -57,76 +64,6 @@ class SaveResult:
 
 
 # The save path writes rows with Core statements on these tables (see Store._save_batch).
-_DOCUMENTS: Table = Document.__table__  # type: ignore[assignment]
-_KEYS: Table = DocumentKey.__table__  # type: ignore[assignment]
-_SOURCES: Table = Source.__table__  # type: ignore[assignment]
-_ATTACHMENTS: Table = Attachment.__table__  # type: ignore[assignment]
-_PORTALS: Table = Portal.__table__  # type: ignore[assignment]
-# Document columns a save reads (to fill gaps and hash) and writes.
-_DOCUMENT_COLUMNS = _AUTHORITATIVE + ("body", "content_hash", "first_seen", "last_seen")
-_ATTACHMENT_FIELDS = ("name", "type", "size", "text", "error")
-# Built once: constructing a statement and its cache key cost about as much as running it.
-_SOURCES_AT = select(
-    _SOURCES.c.id, _SOURCES.c.url, _SOURCES.c.document_id, _SOURCES.c.list_title, _SOURCES.c.list_date,
-    _SOURCES.c.list_state,
-).where(_SOURCES.c.url.in_(bindparam("urls", expanding=True)))
-_KEYS_IN = select(_KEYS.c.key, _KEYS.c.document_id).where(_KEYS.c.key.in_(bindparam("keys", expanding=True)))
-_DOCUMENTS_IN = select(_DOCUMENTS.c.id, *(_DOCUMENTS.c[name] for name in _DOCUMENT_COLUMNS)).where(
-    _DOCUMENTS.c.id.in_(bindparam("ids", expanding=True))
-)
-_SOURCE_PORTALS_OF = (
-    select(_SOURCES.c.document_id, _SOURCES.c.url, _PORTALS.c.title)
-    .join(_PORTALS, _PORTALS.c.id == _SOURCES.c.portal_id)
-    .where(_SOURCES.c.document_id.in_(bindparam("ids", expanding=True)))
-    .order_by(_SOURCES.c.id)
-)
-_ATTACHMENTS_OF = select(_ATTACHMENTS).where(_ATTACHMENTS.c.document_id.in_(bindparam("ids", expanding=True)))
-_INSERT_DOCUMENTS = insert(_DOCUMENTS).returning(_DOCUMENTS.c.id, sort_by_parameter_order=True)
-_UPDATE_DOCUMENT = update(_DOCUMENTS).where(_DOCUMENTS.c.id == bindparam("_id"))
-_UPDATE_SOURCE = update(_SOURCES).where(_SOURCES.c.id == bindparam("_id"))
-_UPDATE_ATTACHMENT = update(_ATTACHMENTS).where(_ATTACHMENTS.c.id == bindparam("_id"))
-_DELETE_ATTACHMENTS = delete(_ATTACHMENTS).where(_ATTACHMENTS.c.id.in_(bindparam("ids", expanding=True)))
-# SQL increments, not read-modify-write: workers share one run's counters.
-
-
-@dataclass
-class _Document:
-    """A document as one batch sees it: its stored columns, and which of them the batch changed."""
-
-    id: int | None  # None until the batch inserts it
-    values: dict[str, Any]
-    changed: set[str] = field(default_factory=set)
-    # (url, portal title) of its sources, stored ones in id order, then the batch's own.
-    sources: list[tuple[str, str]] = field(default_factory=list)
-    attachments: dict[str, dict[str, Any]] = field(default_factory=dict)  # url -> row as it should be
-    stored_attachments: dict[str, dict[str, Any]] = field(default_factory=dict)  # url -> row as loaded
-
-    def set(self, column: str, value: Any) -> None:
-        if column not in self.values or self.values[column] != value:
-            self.values[column] = value
-            self.changed.add(column)
-
-
-@dataclass
-class _Source:
-    id: int | None  # None until the batch inserts it
-    document: _Document
-    values: dict[str, Any]  # the columns a save writes (plus the list_* it keeps when a record has none)
-
-
-@dataclass
-class _Batch:
-    """What one transaction has read and decided, written out together at its end."""
-
-    sources: dict[str, _Source] = field(default_factory=dict)  # url -> stored or pending source
-    documents: dict[int, _Document] = field(default_factory=dict)  # id -> stored document
-    new_documents: list[_Document] = field(default_factory=list)
-    keys: dict[str, _Document] = field(default_factory=dict)  # identity key -> pending owner
-    stored_keys: dict[str, int] = field(default_factory=dict)  # identity key -> stored document id
-    new_keys: list[tuple[str, str, _Document]] = field(default_factory=list)  # (key, kind, owner)
-    counters: Counter[str] = field(default_factory=Counter)  # outcome -> sightings
-
-
 def content_hash(values: Mapping[str, Any], attachments: Iterable[Mapping[str, Any]]) -> str:
     """Hash of what a revision compares; attachments in URL order so it is stable."""
     payload = {
@@ -282,20 +219,21 @@ class Store:
         # itself (a flush sorts, diffs and refreshes every object).
         with self.db.engine.begin() as connection:
             keys = [identity_keys(record) for record in records]
-            batch = _load_batch(connection, records, keys)
+            batch = load_batch(connection, records, keys)
             saved = [self._save(connection, record, its_keys, run_id, batch) for record, its_keys in zip(records, keys)]
-            _write_batch(connection, batch)
+            write_batch(connection, batch)
+            index_documents(connection, _content_changed(batch))  # searchable as it is committed
             count_documents(connection, run_id, new=batch.counters["new"], updated=batch.counters["updated"])
-            return [SaveResult(_id_of(document), outcome) for document, outcome in saved]
+            return [SaveResult(id_of(document), outcome) for document, outcome in saved]
 
     def _save(
-        self, connection: Connection, record: DocumentRecord, keys: list[tuple[str, str]], run_id: int, batch: _Batch
-    ) -> tuple[_Document, str]:
+        self, connection: Connection, record: DocumentRecord, keys: list[tuple[str, str]], run_id: int, batch: Batch
+    ) -> tuple[DocumentRow, str]:
         now = utcnow()
         source = batch.sources.get(record.url)
-        document = source.document if source else _first_match(keys, batch)
+        document = source.document if source else first_match(keys, batch)
         if document is None:
-            document = _Document(id=None, values={"first_seen": now, "content_hash": ""})
+            document = DocumentRow(id=None, values={"first_seen": now, "content_hash": ""})
             batch.new_documents.append(document)
             outcome = "new"
         else:
@@ -311,7 +249,7 @@ class Store:
         if source is None:
             portal_id, portal_title = self._run_portal(connection, run_id)
             values = {"url": record.url, "portal_id": portal_id, "first_seen": now}
-            source = _Source(id=None, document=document, values=values)
+            source = SourceRow(id=None, document=document, values=values)
             batch.sources[record.url] = source
             document.sources.append((record.url, portal_title))
         self._update_source(source, record, run_id, now)
@@ -329,10 +267,10 @@ class Store:
 
     def _portal_title(self, connection: Connection, name: str) -> str:
         if name not in self._portal_titles:
-            self._portal_titles[name] = connection.scalar(select(_PORTALS.c.title).where(_PORTALS.c.name == name)) or ""
+            self._portal_titles[name] = connection.scalar(select(PORTALS.c.title).where(PORTALS.c.name == name)) or ""
         return self._portal_titles[name]
 
-    def _is_primary(self, connection: Connection, document: _Document, record: DocumentRecord) -> bool:
+    def _is_primary(self, connection: Connection, document: DocumentRow, record: DocumentRecord) -> bool:
         """Whether ``record`` speaks for the document, rather than only filling gaps as a repost."""
         doc_no = document.values.get("doc_no") or record.doc_no or ""
         best = _best_source(document.sources, doc_no)
@@ -343,9 +281,9 @@ class Store:
         return record.url == best_url or _issuer_affinity(incoming, doc_no) > _issuer_affinity(best_title, doc_no)
 
     @staticmethod
-    def _apply(document: _Document, record: DocumentRecord, authoritative: bool) -> None:
+    def _apply(document: DocumentRow, record: DocumentRecord, authoritative: bool) -> None:
         if authoritative:
-            for field in _AUTHORITATIVE:
+            for field in AUTHORITATIVE:
                 document.set(field, getattr(record, field))
             document.set("title", record.title or document.values["title"] or record.url)
             document.set("body", record.body)
@@ -354,14 +292,14 @@ class Store:
                 for a in record.attachments
             }
             return
-        for field in _FILLABLE:
+        for field in FILLABLE:
             if document.values[field] in (None, "") and getattr(record, field) not in (None, ""):
                 document.set(field, getattr(record, field))
         if not document.values["body"] and record.body:
             document.set("body", record.body)
 
     @staticmethod
-    def _update_source(source: _Source, record: DocumentRecord, run_id: int, now: datetime) -> None:
+    def _update_source(source: SourceRow, record: DocumentRecord, run_id: int, now: datetime) -> None:
         values = source.values
         values["last_seen"] = values["last_fetched"] = now
         values["last_listed_run_id"] = run_id
@@ -376,116 +314,19 @@ class Store:
             return session.scalar(select(func.count(Document.id))) or 0
 
 
-def _load_batch(connection: Connection, records: Sequence[DocumentRecord], keys: list[list[tuple[str, str]]]) -> _Batch:
-    """Read what the batch's sightings can meet: their URLs, identity ``keys`` and those documents."""
-    batch = _Batch()
-    stored_sources = connection.execute(_SOURCES_AT, {"urls": list({record.url for record in records})}).all()
-    wanted = list({key for record_keys in keys for _kind, key in record_keys})
-    stored_keys = connection.execute(_KEYS_IN, {"keys": wanted})
-    batch.stored_keys.update({key: document_id for key, document_id in stored_keys})
-    met = {row.document_id for row in stored_sources} | set(batch.stored_keys.values())
-    batch.documents = _load_documents(connection, met)
-    for row in stored_sources:
-        values = {"list_title": row.list_title, "list_date": row.list_date, "list_state": row.list_state}
-        batch.sources[row.url] = _Source(id=row.id, document=batch.documents[row.document_id], values=values)
-    return batch
-
-
-def _load_documents(connection: Connection, ids: set[int]) -> dict[int, _Document]:
-    """The stored documents ``ids`` with what a save compares: columns, sources' portals, attachments."""
-    if not ids:
-        return {}
-    wanted = {"ids": list(ids)}
-    documents: dict[int, _Document] = {}
-    for row in connection.execute(_DOCUMENTS_IN, wanted):
-        values = dict(row._mapping)
-        documents[values.pop("id")] = _Document(id=row.id, values=values)
-    for document_id, url, title in connection.execute(_SOURCE_PORTALS_OF, wanted):
-        documents[document_id].sources.append((url, title))
-    for row in connection.execute(_ATTACHMENTS_OF, wanted):
-        attachment = dict(row._mapping)
-        documents[row.document_id].stored_attachments[row.url] = attachment
-        documents[row.document_id].attachments[row.url] = attachment
-    return documents
-
-
-def _first_match(keys: list[tuple[str, str]], batch: _Batch) -> _Document | None:
-    """The document behind the most trusted of ``keys``, stored or added in this batch."""
-    for _kind, key in keys:
-        if key in batch.keys:
-            return batch.keys[key]
-        if key in batch.stored_keys:
-            return batch.documents.get(batch.stored_keys[key])
-    return None
-
-
-def _write_batch(connection: Connection, batch: _Batch) -> None:
-    """Send the batch's decisions as a few executemany statements, parents before children."""
-    if batch.new_documents:
-        rows = [{name: document.values.get(name) for name in _DOCUMENT_COLUMNS} for document in batch.new_documents]
-        inserted = connection.execute(_INSERT_DOCUMENTS, rows)
-        for document, document_id in zip(batch.new_documents, inserted.scalars()):
-            document.id = document_id
-    # One UPDATE per set of changed columns: most stored documents change only last_seen.
-    changes: dict[frozenset[str], list[dict[str, Any]]] = {}
-    for document in batch.documents.values():
-        if document.changed:
-            row = {name: document.values[name] for name in document.changed}
-            changes.setdefault(frozenset(document.changed), []).append({"_id": document.id, **row})
-    for rows in changes.values():
-        connection.execute(_UPDATE_DOCUMENT, rows)
-    if batch.new_keys:
-        connection.execute(insert(_KEYS), [
-            {"key": key, "kind": kind, "document_id": _id_of(document)} for key, kind, document in batch.new_keys
-        ])
-    _write_sources(connection, list(batch.sources.values()))
-    _write_attachments(connection, [*batch.documents.values(), *batch.new_documents])
-
-
-def _write_sources(connection: Connection, sources: list[_Source]) -> None:
-    new = [{**source.values, "document_id": _id_of(source.document)} for source in sources if source.id is None]
-    if new:
-        connection.execute(insert(_SOURCES), new)
-    seen = [{"_id": source.id, **source.values} for source in sources if source.id is not None]
-    if seen:
-        connection.execute(_UPDATE_SOURCE, seen)
-
-
-def _write_attachments(connection: Connection, documents: list[_Document]) -> None:
-    """Attachments as the primary source lists them: drop the gone, rewrite the changed, add the new."""
-    gone, changed, new = [], [], []
-    for document in documents:
-        for url, stored in document.stored_attachments.items():
-            wanted = document.attachments.get(url)
-            if wanted is None:
-                gone.append(stored["id"])
-            elif any(wanted[name] != stored[name] for name in _ATTACHMENT_FIELDS):
-                changed.append({"_id": stored["id"], **{name: wanted[name] for name in _ATTACHMENT_FIELDS}})
-        new.extend(
-            {"document_id": _id_of(document), "url": url, **{name: wanted[name] for name in _ATTACHMENT_FIELDS}}
-            for url, wanted in document.attachments.items()
-            if url not in document.stored_attachments
-        )
-    if gone:
-        connection.execute(_DELETE_ATTACHMENTS, {"ids": gone})
-    if changed:
-        connection.execute(_UPDATE_ATTACHMENT, changed)
-    if new:
-        connection.execute(insert(_ATTACHMENTS), new)
-
-
-def _id_of(document: _Document) -> int:
-    if document.id is None:
-        raise AssertionError("document written before its id was known")
-    return document.id
-
-
 def _best_source(sources: list[tuple[str, str]], doc_no: str) -> tuple[str, str] | None:
     """(url, portal title) of the source that speaks for a document: ranked_sources' rule on a batch's view.
 
     ``sources`` are in id order with the batch's own last, so ties go to the first seen.
     """
     return min(sources, key=lambda source: -_issuer_affinity(source[1], doc_no), default=None)
+
+
+
+def _content_changed(batch: Batch) -> list[int]:
+    """Documents whose searchable content the batch wrote: the new, and those it changed."""
+    changed = [document for document in batch.documents.values() if "content_hash" in document.changed]
+    return [id_of(document) for document in [*batch.new_documents, *changed]]
 
 
 def ranked_sources(document: Document, doc_no: str | None = None) -> list[Source]:
