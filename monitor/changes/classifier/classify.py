@@ -55,7 +55,7 @@ def classify(doc: ClassifiableDocument) -> Classification:
     factor = rules.GENRE_FACTORS.get(found, rules.NOT_PLAN_FACTOR)
     score = round(min(1.0, subject_score / (2 * rules.SUBJECT_THRESHOLD)) * factor, 4)
     is_plan = found in rules.GENRE_FACTORS
-    draft = found == "consultation-on-draft" or any(e.phrase.startswith("draft:") for e in genre_evidence)
+    draft = is_plan and any(e.phrase.startswith("draft:") for e in genre_evidence)
     return Classification(
         score=score,
         is_rural_plan=is_plan and score >= rules.SCORE_YES,

@@ -89,7 +89,7 @@ def title_genre(title: str) -> tuple[str | None, str | None]:
     headline) or None (a headline without genre words): such a page is a plan only if its body
     reproduces one in full, or (no event headline) reports that one was issued.
     """
-    if _consultation(title):
+    if _consultation(title):  # the draft's name carries 征求意见稿, so genre() marks it draft
         return "consultation-on-draft", "征求意见"
     core = _BRACKETS_AT_END.sub("", title)
     issuing = _ISSUING.search(core)
@@ -147,7 +147,7 @@ def genre(title: str, doc: ClassifiableDocument, body: str) -> tuple[str, list[E
     """The genre and its evidence (weight 0); ``body`` is the whitespace-free body."""
     found, word = title_genre(title)
     evidence = []
-    draft = first_word(title, rules.DRAFT_WORDS)
+    draft = first_word(title, rules.DRAFT_WORDS) or ("征求意见" if found == "consultation-on-draft" else None)
     if draft:
         evidence.append(Evidence("title", f"draft:{draft}", 0.0))
     full_text = (doc.body or "") + "\n" + (doc.attachments_text or "")
