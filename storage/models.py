@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from eduwatch.event_kinds import DEFAULT_EVENT_FILTERS
@@ -324,3 +325,33 @@ class DocumentLabel(Base):
     labelled_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     document: Mapped[Document] = relationship()
+
+
+class SearchEntry(Base):
+    """A document's place in the full-text index (storage.search), written with the document.
+
+    On SQLite the terms live in the FTS5 table ``search_fts`` (made by migration 0008, outside
+    this metadata) under ``row_id``; its rows cannot be deleted there (contentless, for size),
+    so a re-indexed document takes a new row and the old one is ignored until ``reindex``. On
+    PostgreSQL ``terms`` holds them as a tsvector with a GIN index.
+    """
+
+    __tablename__ = "search_entries"
+    __table_args__ = (Index("ix_search_entries_terms", "terms", postgresql_using="gin"),)
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+    row_id: Mapped[int] = mapped_column(Integer, unique=True)
+    terms: Mapped[str | None] = mapped_column(Text().with_variant(TSVECTOR(), "postgresql"))
+
+
+class FeedToken(Base):
+    """A subscriber's Atom feed token, kept only as its SHA-256 (the token is shown once)."""
+
+    __tablename__ = "feed_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hint: Mapped[str] = mapped_column(String(8))  # the token's first characters, to tell tokens apart
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -12,6 +12,8 @@ if connection is None:  # the `alembic` command line: build an engine from the i
     engine = make_engine(config.get_main_option("sqlalchemy.url"))
     connection = engine.connect()
 
-context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+from storage.search.schema import include_name  # noqa: E402 — the FTS5 tables are not in the metadata
+
+context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True, include_name=include_name)
 with context.begin_transaction():
     context.run_migrations()
