@@ -34,7 +34,7 @@ from eduwatch.platforms import PLATFORM_NAMES, PLATFORMS
 __all__ = [
     "DEFAULT_CONFIG", "EVENT_FILTERS", "PLATFORM_NAMES", "SECURITY_MODES", "Config", "ConfigError", "CrawlConfig",
     "DaemonConfig", "DatabaseConfig", "DeliveryConfig", "EmailConfig", "PortalConfig", "RedisConfig",
-    "SubscriberConfig", "WecomConfig", "default_database_url", "load_config", "load_config_once", "parse_config",
+    "SubscriberConfig", "WebConfig", "WecomConfig", "default_database_url", "load_config", "load_config_once", "parse_config",
     "parse_schedule",
 ]
 
@@ -165,6 +165,24 @@ class RedisConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """``eduwatch web``: where it listens, where people reach it, who may change things."""
+
+    host: str = setting("127.0.0.1", checks.nonempty)  # loopback; publish it through a reverse proxy
+    port: int = setting(8080, checks.whole(1, 65535))
+    # How readers reach the web view (https://eduwatch.example.org); when set, alerts link to
+    # the document's diff page there.
+    public_url: str | None = setting(None, checks.http_url)
+    # The environment variable holding the admin token (retry an alert, ask for a recrawl);
+    # without one the web view only reads.
+    admin_token_env: str | None = setting(None, checks.nonempty)
+
+    def admin_token(self) -> str | None:
+        """The admin token, read from the environment only when it is needed."""
+        return os.environ.get(self.admin_token_env) or None if self.admin_token_env else None
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration; each field names the TOML table it is read from."""
 
@@ -177,6 +195,7 @@ class Config:
     subscribers: tuple[SubscriberConfig, ...] = table("subscribers", tuple)
     daemon: DaemonConfig = table("daemon", DaemonConfig)
     redis: RedisConfig = table("redis", RedisConfig)
+    web: WebConfig = table("web", WebConfig)
     source: str = "<built-in default>"
 
     def portal(self, name: str) -> PortalConfig:
