@@ -31,10 +31,10 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Iterable
 
-from crawler.normalize.dates import parse_date
+from crawler.incremental import list_day
 from storage.freshness import CheckUpdate, SourceClock
 
 DAY = 86400.0
@@ -111,7 +111,7 @@ def _stable_since(page: SourceClock, at: datetime, baseline: datetime | None) ->
         return page.last_changed
     if is_young(page, at, baseline) or baseline is None:
         return page.first_seen
-    listed = _day(page.list_date)
+    listed = list_day(page.list_date)
     return min(page.first_seen, datetime(listed.year, listed.month, listed.day)) if listed else page.first_seen
 
 
@@ -179,11 +179,3 @@ def deep_walk_due(portal: str, last: datetime | None, now: datetime, settings: F
     when = next_deep_walk(portal, last, settings)
     return when is not None and when <= now
 
-
-def _day(text: str | None) -> date | None:
-    if not text:
-        return None
-    try:
-        return parse_date(text)
-    except (ValueError, TypeError):
-        return None

@@ -124,7 +124,7 @@ class ListWalk:
             if entry.url not in cover.urls:
                 cover.urls.add(entry.url)
                 new_here += 1
-            day = _day(entry.date)
+            day = list_day(entry.date)
             if day is not None and (cover.oldest is None or day < cover.oldest):
                 cover.oldest = day
         if shown and not new_here:
@@ -182,7 +182,7 @@ class ListWalk:
             if bound is None:
                 candidates.append(url)
                 continue
-            day = _day(known.list_date)
+            day = list_day(known.list_date)
             if day is not None and day >= bound:
                 candidates.append(url)
         return sorted(candidates)
@@ -195,7 +195,8 @@ def _differs(listed: str | None, stored: str | None) -> bool:
     return listed.strip() != (stored or "").strip()
 
 
-def _day(text: str | None) -> date | None:
+def list_day(text: str | None) -> date | None:
+    """The date a list printed, or None when it printed none (or none that parses)."""
     if not text:
         return None
     try:

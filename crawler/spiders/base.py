@@ -44,7 +44,7 @@ from crawler.politeness import RedirectLoop
 from crawler.revisits import RunFreshness, freshness_settings, unrequested_revisits
 from crawler.run_book import RunBook
 from crawler.settings import settings_for_config
-from crawler.spiders.incomplete import incomplete_record
+from crawler.spiders.freshness_steps import FreshnessSteps
 from crawler.spiders.records import BrokenPage, DetailParts, document_record, header
 from crawler.spiders.truncation import detail_truncation, is_data_loss, list_truncation
 from eduwatch.config import Config, ConfigError, PortalConfig, load_config_once
@@ -63,7 +63,7 @@ def _truthy(value: Any) -> bool:
     return bool(value)
 
 
-class PortalSpider(scrapy.Spider):
+class PortalSpider(FreshnessSteps, scrapy.Spider):
     """Base of the five family spiders; ``name`` is the platform (``scrapy crawl gkmlpt -a portal=huilai``)."""
 
     name = ""  # abstract: not listed by `scrapy list`
@@ -366,17 +366,6 @@ class PortalSpider(scrapy.Spider):
             return self.incomplete(request.meta["entry"], request.meta, reason)
         return None
 
-    def incomplete(self, entry: ListEntry, meta: dict[str, Any], reason: str) -> list[DocumentRecord]:
-        """A page that failed: a new one failing for the second run running is stored from its list
-        entry (crawler.spiders.incomplete); a stored incomplete one backs off further."""
-        if meta.get("verdict") != Verdict.NEW.value:
-            self.freshness.failed(entry.url, reason)
-            return []
-        if entry.url not in self._failed_before:
-            return []
-        record = incomplete_record(self.portal, entry, reason)
-        return [record] if record is not None else []
-
     def make_record(self, response: Response, text: str, entry: ListEntry, parts: DetailParts) -> DocumentRecord | None:
         """The record of a detail page; a family may adjust or refuse it (None)."""
         return document_record(self.portal, response, text, entry, parts)
@@ -421,13 +410,6 @@ class PortalSpider(scrapy.Spider):
                     unrequested_revisits(self.freshness, self._requested, set(candidates))]
         return [self.probe_request(url) for url in candidates] + revisits
 
-    def revisit_request(self, url: str) -> Request:
-        """A due revisit of a known page no list page of this run showed (the walk stopped above it)."""
-        known = self.walk.known[url]
-        self._requested.add(url)
-        entry = ListEntry(url, known.list_title, known.list_date, state=known.list_state)
-        return self.detail_request(entry, Verdict.REVISIT, {})
-
     def probe_request(self, url: str) -> Request:
         """Re-request a known URL missing from the lists: a 404/410 is an answer, not an error."""
         return Request(
@@ -450,13 +432,6 @@ class PortalSpider(scrapy.Spider):
             self.store.record_probe(self.run_id, failure.request.url, status)  # type: ignore[union-attr,attr-defined]
         elif failure.check(RedirectLoop) or not failure.check(PortalBlocked, IgnoreRequest):
             self.record_error(failure.request.url, failure_reason(failure))  # type: ignore[attr-defined]
-
-    def walked_to_end(self, close_reason: str) -> bool:
-        """Did every list reach its end (or the operator's page cap) with nothing failing? Then
-        this run was a deep walk: whatever a list did not show is not on the portal's lists."""
-        coverage = self.walk.coverage
-        return (close_reason == "finished" and not self.book.list_failures and not self.blocked_reason
-                and bool(coverage) and all(self.walk.ended(key) or key in self.book.capped_lists for key in coverage))
 
     def page_cap_notes(self) -> tuple[str, ...]:
         """``stopped at max_list_pages=50 on <list>`` for lists that went on past the cap
