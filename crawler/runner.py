@@ -7,6 +7,8 @@
   children of at most ``[crawl] portals_per_process`` portals, ``[crawl] processes`` at a time
   (:mod:`crawler.batches`), each a :class:`crawler.supervisor.CrawlChild` with its own limits;
   a child that dies fails only its own portals' runs.
+* :func:`crawl_due` — the daemon's batch of due portals: busy ones are left out, not waited
+  for, and each run records the schedule slot it was due for.
 * :func:`run_crawl` — :func:`crawl_portals` by configuration path, as the tests and the
   benchmarks call it.
 """
@@ -16,14 +18,15 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import Sequence
+from datetime import datetime
+from typing import Mapping, Sequence
 
 from crawler.batches import describe_split, memory_warning, run_batches, split_portals
 from crawler.supervisor import KILL_GRACE, CrawlChild, CrawlLimits, CrawlOrder, Progress
 from eduwatch.config import Config, load_config
 from storage.database import Database
 from storage.locks import Locks, make_holder
-from storage.runs import RunSummary, portal_leases
+from storage.runs import RunSummary, free_portal_leases, portal_leases
 
 log = logging.getLogger("eduwatch.crawl")
 
@@ -90,6 +93,29 @@ def crawl_portals_locked(
     finally:
         if db is None:
             database.dispose()
+
+
+def crawl_due(
+    config: Config,
+    config_path: str | None,
+    due_at: Mapping[str, datetime],
+    *,
+    limits: CrawlLimits,
+    stop: threading.Event | None = None,
+    db: Database,
+    holder: str | None = None,
+) -> tuple[list[RunSummary], list[str]]:
+    """The daemon's batch: crawl the portals of ``due_at`` that nobody else is crawling, each
+    run recording the slot it was due for; returns (summaries, portals left out as busy).
+
+    Busy portals (a manual recrawl holds the lease) are left out rather than waited for: the
+    holder does the same work. The rest go through :func:`crawl_portals`, so a batch larger
+    than ``[crawl] portals_per_process`` is split like any other crawl.
+    """
+    order = CrawlOrder(config, config_path, trigger="schedule", limits=limits, due_at=dict(due_at))
+    with free_portal_leases(Locks(db), list(due_at), holder or make_holder("schedule")) as taken:
+        busy = [portal for portal in due_at if portal not in taken]
+        return (crawl_portals(db, order, taken, stop=stop) if taken else []), busy
 
 
 def run_crawl(

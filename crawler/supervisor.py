@@ -21,9 +21,10 @@ import sys
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 from crawler.child import CHILD_MODULES, PARENT_PID_ENV, PROGRESS_PREFIX, parse_report
 from eduwatch.config import Config
@@ -85,6 +86,8 @@ class CrawlOrder:
     limits: CrawlLimits = CrawlLimits()
     extra_args: tuple[str, ...] = ()
     module: str = CHILD_MODULES[0]  # or crawler.distributed_recrawl (``eduwatch recrawl --url``)
+    # the daemon's runs: the schedule slot each portal's run is for (naive UTC), kept on the run row
+    due_at: Mapping[str, datetime] = field(default_factory=dict, hash=False)
 
 
 class CrawlChild:
@@ -121,7 +124,8 @@ class CrawlChild:
         order = self.order
         Store(self.db).sync_portals([order.config.portal(name) for name in self.portals])
         runs = Runs(self.db)
-        run_ids = {name: runs.open(name, full=order.full, trigger=order.trigger) for name in self.portals}
+        run_ids = {name: runs.open(name, full=order.full, trigger=order.trigger, due_at=order.due_at.get(name))
+                   for name in self.portals}
         if stop is not None and stop.is_set():  # shutting down before this batch's turn: no child at all
             return self._settle(run_ids, STOPPED_BY_SHUTDOWN)
         self.proc = subprocess.Popen(

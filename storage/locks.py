@@ -26,7 +26,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, Sequence
 
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -44,6 +44,7 @@ MONITOR_LEASE_TTL = 600.0  # one change pass; generous, since it is released whe
 DELIVER_LEASE = "deliver"
 DELIVER_LEASE_TTL = 600.0  # one delivery pass, released when it ends
 SCHEDULE_PREFIX = "schedule:"  # the daemon's notice board of next runs, not a lease
+DISTRIBUTED_NOTICE = "notice:distributed"  # present while a ``daemon --distributed`` runs (status reads Redis)
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,29 @@ class Locks:
             )
             return result.rowcount == 1
 
+    def renew_many(self, names: Sequence[str], holder: str, ttl: float) -> int:
+        """:meth:`renew` for many leases in one statement; how many are still ours."""
+        if not names:
+            return 0
+        with self.db.transaction() as session:
+            now = self.now(session)
+            result = session.execute(
+                update(Lock)
+                .where(Lock.name.in_(list(names)), Lock.holder == holder)
+                .values(expires_at=now + timedelta(seconds=ttl))
+                .execution_options(synchronize_session=False)
+            )
+            return int(result.rowcount)
+
+    def release_many(self, names: Sequence[str], holder: str) -> None:
+        """:meth:`release` for many leases in one statement."""
+        if names:
+            with self.db.transaction() as session:
+                session.execute(
+                    delete(Lock).where(Lock.name.in_(list(names)), Lock.holder == holder)
+                    .execution_options(synchronize_session=False)
+                )
+
     def release(self, name: str, holder: str) -> bool:
         """Give ``name`` back; only the holder can (a late release never frees someone else's)."""
         with self.db.transaction() as session:
@@ -204,6 +228,20 @@ class Locks:
                 session.add(Lock(name=name, holder=holder, acquired_at=now, expires_at=at))
             else:
                 row.holder, row.acquired_at, row.expires_at = holder, now, at
+
+    def publish_many(self, entries: dict[str, datetime], holder: str) -> None:
+        """:meth:`publish` for many names in one transaction (a batch moves many next runs)."""
+        if not entries:
+            return
+        with self.db.transaction() as session:
+            now = self.now(session)
+            rows = {row.name: row for row in session.scalars(select(Lock).where(Lock.name.in_(list(entries))))}
+            for name, at in entries.items():
+                row = rows.get(name)
+                if row is None:
+                    session.add(Lock(name=name, holder=holder, acquired_at=now, expires_at=at))
+                else:
+                    row.holder, row.acquired_at, row.expires_at = holder, now, at
 
     def unpublish(self, prefix: str, holder: str) -> None:
         with self.db.transaction() as session:
@@ -270,4 +308,40 @@ class LeaseKeeper:
             try:
                 self.locks.release(self.name, self.holder)
             except Exception:  # the lease expires by itself; never fail a shutdown over it
+                pass
+
+
+class LeaseGroupKeeper:
+    """Renews many leases of one holder together, from one thread, in one statement a beat.
+
+    A daemon batch holds a ``crawl:<portal>`` lease for each of up to hundreds of portals; a
+    :class:`LeaseKeeper` each would mean as many threads and renewal transactions. A lease of
+    the group found lost is simply no longer renewed (it was taken after a stall); the crawl's
+    own end still settles its run.
+    """
+
+    def __init__(self, locks: Locks, names: Sequence[str], holder: str, ttl: float) -> None:
+        self.locks, self.names, self.holder, self.ttl = locks, list(names), holder, ttl
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="lease-group", daemon=True)
+
+    def start(self) -> "LeaseGroupKeeper":
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.ttl / 3):
+            try:
+                self.locks.renew_many(self.names, self.holder, self.ttl)
+            except Exception:  # noqa: BLE001 — database hiccup: the next beat tries again
+                pass
+
+    def stop(self, release: bool = True) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        if release:
+            try:
+                self.locks.release_many(self.names, self.holder)
+            except Exception:  # noqa: BLE001 — the leases expire by themselves
                 pass

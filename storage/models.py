@@ -181,6 +181,7 @@ class CrawlRun(Base):
     portal_id: Mapped[int] = mapped_column(ForeignKey("portals.id"), index=True)
     started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime)  # scheduled runs: the slot it was for
     full: Mapped[bool] = mapped_column(Boolean, default=False)
     trigger: Mapped[str] = mapped_column(String(20), default="manual")  # manual | schedule | worker
     pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
@@ -275,9 +276,28 @@ class Alert(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Lines of a split WeCom message already accepted, so a retry resumes after them (0002).
     progress: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Claims that ended because the channel as a whole was down (alerts.pauses, 0009): they are
+    # counted in ``attempts`` (the claim token never goes back) but are not attempts of this alert.
+    outage_claims: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     event: Mapped[Event] = relationship()
     subscriber: Mapped[Subscriber] = relationship()
+
+
+class ChannelPause(Base):
+    """A channel (the mail server, one webhook host) found down: nothing goes to it until ``until``.
+
+    Kept in the database (alerts.pauses) so a restarted deliverer respects the backoff instead
+    of knocking at a dead server at once; ``failures`` in a row doubles the pause.
+    """
+
+    __tablename__ = "channel_pauses"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)  # "email" | "wecom:<host>"
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    since: Mapped[datetime] = mapped_column(DateTime)  # the first failure of this outage
+    until: Mapped[datetime] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class Lock(Base):

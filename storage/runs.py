@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from storage.database import Database
-from storage.locks import Lease, LeaseBusy, LeaseKeeper, Locks
+from storage.locks import Lease, LeaseBusy, LeaseGroupKeeper, LeaseKeeper, Locks
 from storage.models import CrawlRun, Portal, utcnow
 from storage.records import FetchError
 
@@ -139,13 +139,20 @@ class Runs:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def open(self, portal: str, *, full: bool, trigger: str = "manual") -> int:
-        """A new ``running`` run of a portal already synced into the store; its id."""
+    def open(self, portal: str, *, full: bool, trigger: str = "manual", due_at: datetime | None = None,
+             started_at: datetime | None = None) -> int:
+        """A new ``running`` run of a portal already synced into the store; its id.
+
+        ``due_at``: the schedule slot a daemon run was for (naive UTC), so its lag can be shown.
+        ``started_at`` (default now): for a run whose start is known better elsewhere (a
+        simulated clock, history set up by a benchmark).
+        """
         with self.db.transaction() as session:
             portal_id = session.scalar(select(Portal.id).where(Portal.name == portal))
             if portal_id is None:
                 raise KeyError(f"portal {portal!r} is not in the database (sync the configuration first)")
-            run = CrawlRun(portal_id=portal_id, full=full, trigger=trigger if trigger in TRIGGERS else "manual")
+            run = CrawlRun(portal_id=portal_id, full=full, trigger=trigger if trigger in TRIGGERS else "manual",
+                           due_at=due_at, started_at=started_at or utcnow())
             session.add(run)
             session.flush()
             return run.id
@@ -218,6 +225,14 @@ class Runs:
         with self.db.sessions() as session:
             return session.scalar(select(CrawlRun.status).where(CrawlRun.id == run_id)) or "missing"
 
+    def still_running(self, run_ids: Sequence[int]) -> set[int]:
+        """Which of ``run_ids`` are still running (one query, for a batch's watcher)."""
+        if not run_ids:
+            return set()
+        with self.db.sessions() as session:
+            return set(session.scalars(
+                select(CrawlRun.id).where(CrawlRun.id.in_(list(run_ids)), CrawlRun.status == "running")))
+
     def consecutive_failures(self, portal: str, limit: int = 50) -> int:
         """Finished runs of ``portal`` that failed or were blocked, newest first, until an ok one."""
         with self.db.sessions() as session:
@@ -258,6 +273,22 @@ class Runs:
                 .where(CrawlRun.id.in_(newest))
             ).all()
             return {name: run for run, name in rows}
+
+    def recent_starts(self, per_portal: int = 20) -> dict[str, list[tuple[datetime, datetime]]]:
+        """Each portal's latest ``per_portal`` scheduled runs as (due, started), newest first:
+        what the lag and on-time share in ``status`` are computed from. One query for all."""
+        newest = func.row_number().over(partition_by=CrawlRun.portal_id, order_by=CrawlRun.id.desc()).label("n")
+        ranked = (select(CrawlRun.portal_id, CrawlRun.due_at, CrawlRun.started_at, newest)
+                  .where(CrawlRun.due_at.is_not(None)).subquery())
+        starts: dict[str, list[tuple[datetime, datetime]]] = {}
+        with self.db.sessions() as session:
+            rows = session.execute(
+                select(Portal.name, ranked.c.due_at, ranked.c.started_at).join(ranked, ranked.c.portal_id == Portal.id)
+                .where(ranked.c.n <= per_portal).order_by(Portal.name, ranked.c.n)
+            )
+            for name, due, started in rows:
+                starts.setdefault(name, []).append((due, started))
+        return starts
 
 
 
@@ -311,6 +342,20 @@ def portal_leases(
     finally:
         for keeper in keepers:
             keeper.stop(release=True)
+
+
+@contextmanager
+def free_portal_leases(locks: Locks, portals: Sequence[str], holder: str) -> Iterator[list[str]]:
+    """Hold ``crawl:<portal>`` for each portal nobody else is crawling; yields those portals
+    (input order). The daemon's batches use it: a busy portal (a manual recrawl) is left out
+    of the batch instead of failing it, since its holder is doing the same work. One thread
+    renews them all (:class:`storage.locks.LeaseGroupKeeper`)."""
+    taken = [portal for portal in dict.fromkeys(portals) if locks.acquire(crawl_lease(portal), holder, CRAWL_LEASE_TTL)]
+    keeper = LeaseGroupKeeper(locks, [crawl_lease(portal) for portal in taken], holder, CRAWL_LEASE_TTL).start()
+    try:
+        yield taken
+    finally:
+        keeper.stop(release=True)
 
 
 def _wait_for(locks: Locks, portal: str, holder: str, *, progress: Callable[[str], None] | None,

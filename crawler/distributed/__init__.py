@@ -38,8 +38,8 @@ them into the shared queue. Whichever worker brings the count to zero again clos
 """
 
 from crawler.distributed.keys import Keys, connect
-from crawler.distributed.scheduler import crawl_distributed, enqueue_run
+from crawler.distributed.scheduler import crawl_distributed, crawl_distributed_batch, enqueue_run
 from crawler.distributed.tally import RunTally, finish_from_tally
 from crawler.distributed.process import run_worker
 
-__all__ = ["Keys", "RunTally", "connect", "crawl_distributed", "enqueue_run", "finish_from_tally", "run_worker"]
+__all__ = ["Keys", "RunTally", "connect", "crawl_distributed", "crawl_distributed_batch", "enqueue_run", "finish_from_tally", "run_worker"]

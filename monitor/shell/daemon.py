@@ -1,83 +1,82 @@
 """``eduwatch daemon``: crawl every portal on its schedule, then turn changes into alerts.
 
-Design, and the APScheduler 3.x traps it avoids:
+Design, and the traps it avoids:
 
-* **Schedules live in the configuration, history in the database.** Jobs sit in APScheduler's
-  in-memory store and are rebuilt from the config at every start; whether a run was missed
-  while the daemon was down is read from ``crawl_runs`` (last start of the portal + its
-  interval in the past → one run soon after start). So a restart after a long outage runs
-  each portal *once*, never once per missed slot, and no job store has to be shared with the
-  CLI (which APScheduler does not support). Being in memory, the jobs are the daemon's own
-  bound methods (:meth:`Daemon.crawl_portal`, :meth:`Daemon.deliver`): nothing has to find
-  the daemon through a module global.
-* **Jitter** on every start (``daemon.jitter``) spreads portals so a restart does not fire
-  them all in the same second; **coalesce** + ``max_instances=1`` + a generous
-  ``misfire_grace_time`` (APScheduler's default is one second) make a busy hour delay a run,
-  not drop it.
+* **Schedules live in the configuration, history in the database.** Every portal's next slot
+  is rebuilt from the config at every start; whether a run was missed while the daemon was
+  down is read from ``crawl_runs`` (last start of the portal + its interval in the past → one
+  run soon after start). So a restart after a long outage runs each portal *once*, never once
+  per missed slot.
+* **Due portals are crawled together** (:mod:`monitor.shell.dispatch`): one dispatcher loop,
+  not one APScheduler job per portal, gathers the portals falling due within a short window
+  into batches of up to ``[crawl] portals_per_process``, ``[crawl] processes`` batches at once
+  (``--workers`` overrides that); each batch is one crawl child
+  (:func:`crawler.runner.crawl_due`), where every host keeps its politeness and different
+  hosts are crawled side by side. A slot that falls due while its portal is still crawling
+  becomes one late run, never a queue; a portal that falls behind is logged once
+  (``schedule.behind``) and once when it catches up (``schedule.caught_up``). Each run keeps
+  the slot it was due for (``crawl_runs.due_at``), which ``status`` turns into lag figures.
+* **Jitter** on every start (``daemon.jitter``, at most a tenth of the portal's interval)
+  spreads portals so a restart does not fire them all in the same second.
 * **One crawl per portal** across processes and machines: the ``crawl:<portal>`` lease
-  (:mod:`storage.runs`). A scheduled run that finds its portal busy (a manual recrawl) is
-  skipped, since that crawl does the same work.
-* **Isolation**: each crawl is a child process with a time and a memory limit
-  (:class:`crawler.supervisor.CrawlChild`); a crash or hang becomes a failed run and the daemon
-  goes on. After each crawl: the monitor pass, then delivery; delivery also runs every
+  (:mod:`storage.runs`). A portal found busy (a manual recrawl) is left out of its batch,
+  since that crawl does the same work.
+* **Isolation**: each batch is a child process with a time and a memory limit
+  (:class:`crawler.supervisor.CrawlChild`); a crash or hang becomes failed runs and the daemon
+  goes on. After each batch: the monitor pass, then delivery, once; delivery also runs every
   ``deliver_interval`` so retries happen when no crawl runs.
 * **One daemon per database**: the ``daemon`` lease (:mod:`monitor.shell.daemon_lease`),
   renewed every 10 s, expires 30 s after a daemon is killed. A second daemon refuses to start
   and says who holds it.
-* **Stopping**: SIGTERM/SIGINT stop the scheduler, send SIGTERM to running crawl children
+* **Stopping**: SIGTERM/SIGINT stop the dispatcher, send SIGTERM to running crawl children
   (SIGKILL after 10 s), record their runs as failed "stopped by shutdown" and release every
   lease, well within 30 s. Each document is saved in its own transaction, so nothing
   already fetched is lost; the next run refetches what a stopped run had not reached.
 * **Failing portals back off** (:mod:`monitor.shell.schedules`: interval doubled per failure beyond
   ``failure_backoff_after``, at most 16x or one day) and are reported once; a blocked
-  portal is reported to the operator once (``portals.blocked_reported_at``), again only
-  after it has recovered and been blocked anew.
+  portal is reported to the operator once (:mod:`monitor.shell.reports`).
+* **Bounded over days**: the daemon's state is one slot per portal and one published next-run
+  row per portal; finished batch threads are dropped, nothing is kept per run.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import queue
 import random
 import signal
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any, Callable
 
-from apscheduler.events import (
-    EVENT_JOB_ERROR,
-    EVENT_JOB_EXECUTED,
-    EVENT_JOB_MAX_INSTANCES,
-    EVENT_JOB_MISSED,
-    JobEvent,
-)
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import select
-
 from alerts.subscribers import sync_from_config
-from crawler.runner import crawl_portals_locked
+from crawler.runner import crawl_due
 from crawler.supervisor import CrawlLimits
 from eduwatch.config import Config
 from monitor.shell.daemon_lease import DaemonRefused, claim_daemon_lease
+from monitor.shell.dispatch import Batch, Dispatcher, Notice
 from monitor.shell.logging_setup import event
 from monitor.shell.passes import deliver_once, monitor_and_deliver
+from monitor.shell.reports import report_batch
 from monitor.shell.schedules import Schedule, backoff_delay, first_run
 from storage.database import Database
-from storage.locks import DAEMON_LEASE, DAEMON_LEASE_TTL, SCHEDULE_PREFIX, LeaseBusy, LeaseKeeper, Locks, make_holder
-from storage.models import Portal, utcnow
+from storage.locks import DAEMON_LEASE, DAEMON_LEASE_TTL, DISTRIBUTED_NOTICE, SCHEDULE_PREFIX, LeaseKeeper, Locks, make_holder
+from storage.models import utcnow
 from storage.runs import RunSummary, Runs, busy_portals
 from storage.store import Store
 
 log = logging.getLogger("eduwatch.daemon")
 
 SHUTDOWN_BUDGET = 25.0  # seconds; systemd's TimeoutStopSec is 30
+TICK = 0.5  # seconds between two looks at the schedule
+PUBLISH_EVERY = 30.0  # seconds: next-run times are written at least this often (and after each batch)
+Clock = Callable[[], datetime]  # naive UTC now; the tests inject their own
 
 
 class Daemon:
-    """The scheduler, its jobs and the daemon lease of one ``eduwatch daemon`` process."""
+    """The dispatcher, its crawl batches, delivery, and the daemon lease of one ``eduwatch daemon``."""
 
     def __init__(
         self,
@@ -86,8 +85,9 @@ class Daemon:
         *,
         db: Database | None = None,
         distributed: bool = False,
-        workers: int = 2,
+        workers: int | None = None,
         rng: random.Random | None = None,
+        clock: Clock = utcnow,
     ) -> None:
         self.config = config
         self.config_path = config_path
@@ -95,18 +95,20 @@ class Daemon:
         self.locks = Locks(self.db)
         self.runs = Runs(self.db)
         self.distributed = distributed
-        self.workers = max(1, workers)
+        self.clock = clock
         self.rng = rng or random.Random()
         self.holder = make_holder(DAEMON_LEASE)
         self.stop_event = threading.Event()
         self.stop_reason = ""
         self.portals = [p for p in config.portals if p.enabled]
         self.schedules = {p.name: Schedule.of(p, config) for p in self.portals}
-        self.scheduler: BackgroundScheduler | None = None
+        self.workers = max(1, workers or config.crawl.processes)
+        self.dispatcher = Dispatcher(self.schedules, per_child=config.crawl.portals_per_process,
+                                     children=self.workers, jitter=config.daemon.jitter, rng=self.rng)
         self.keeper: LeaseKeeper | None = None
-        self._republish = threading.Event()
-        self._published: dict[str, datetime] = {}
-        self._backoff_until: dict[str, datetime] = {}
+        self._finished: queue.Queue[tuple[Batch, dict[str, datetime]]] = queue.Queue()
+        self._threads: list[threading.Thread] = []
+        self._published: dict[str, datetime] = {}  # one entry per portal, never more
 
     # --- start and stop ------------------------------------------------------------------
 
@@ -124,13 +126,13 @@ class Daemon:
                 signal.signal(sig, lambda signum, _frame: self.stop(signal.Signals(signum).name))
         try:
             self._prepare()
-            self._start_scheduler()
+            self.plan()
+            self._start_delivery()
             event(log, "daemon.started", holder=self.holder, portals=len(self.portals), workers=self.workers,
-                  distributed=self.distributed, pid=os.getpid())
-            last_publish = 0.0
-            while not self.stop_event.wait(0.5):
-                if self._republish.is_set() or time.monotonic() - last_publish > 30:
-                    self._republish.clear()
+                  portals_per_child=self.dispatcher.per_child, distributed=self.distributed, pid=os.getpid())
+            last_publish = time.monotonic()
+            while not self.stop_event.wait(TICK):
+                if self.step() or time.monotonic() - last_publish > PUBLISH_EVERY:
                     self._publish_next_runs()
                     last_publish = time.monotonic()
         finally:
@@ -148,124 +150,163 @@ class Daemon:
             sync_from_config(session, self.config)
         for run_id in self.runs.fail_interrupted(busy_portals(self.locks)):
             event(log, "crawl.interrupted_run_closed", logging.WARNING, run_id=run_id)
+        if self.distributed:  # status reads the workers' queues only when a distributed daemon runs
+            self.locks.publish(DISTRIBUTED_NOTICE, self.holder, utcnow())
 
-    def _start_scheduler(self) -> None:
-        daemon = self.config.daemon
-        scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(self.workers), "deliver": ThreadPoolExecutor(1)},
-            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": int(daemon.misfire_grace_time)},
-            timezone=timezone.utc,
-        )
-        now = utcnow()
+    def plan(self) -> None:
+        """Each portal's first due time: soon if it was never crawled or missed a run while the
+        daemon was down, else its interval continues from its last start."""
+        now = self.clock()
         starts = self.runs.last_starts()
+        reasons: dict[str, int] = {}
         for portal in self.portals:
-            schedule = self.schedules[portal.name]
-            at, why = first_run(schedule, starts.get(portal.name), now, daemon.jitter, self.rng)
-            kwargs: dict[str, Any] = {}
-            if at is not None:
-                kwargs["next_run_time"] = at.replace(tzinfo=timezone.utc)
-            scheduler.add_job(
-                self.crawl_portal, trigger=schedule.trigger(daemon.jitter), args=[portal.name],
-                id=f"crawl:{portal.name}", name=f"crawl {portal.name}", replace_existing=True, **kwargs,
-            )
-            event(log, "schedule.planned", portal=portal.name, schedule=portal.schedule or daemon.default_schedule,
-                  first_run=(at.isoformat(timespec="seconds") + "Z") if at else "next cron time", why=why)
-        scheduler.add_job(
-            self.deliver, trigger=IntervalTrigger(seconds=daemon.deliver_interval),
-            id="deliver", name="deliver alerts", executor="deliver", replace_existing=True,
-            next_run_time=datetime.now(timezone.utc) + timedelta(seconds=min(5.0, daemon.deliver_interval)),
-        )
-        scheduler.add_listener(
-            self._on_job_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES
-        )
-        scheduler.start()
-        self.scheduler = scheduler
+            at, why = first_run(self.schedules[portal.name], starts.get(portal.name), now,
+                                self.config.daemon.jitter, self.rng)
+            self.dispatcher.plan(portal.name, at)
+            reasons[why] = reasons.get(why, 0) + 1
+            log.debug("schedule.planned portal=%s first_run=%sZ why=%s", portal.name, at.isoformat(timespec="seconds"), why)
+        event(log, "schedule.planned", portals=len(self.portals),
+              **{why.replace(" ", "_"): count for why, count in reasons.items()})
         self._publish_next_runs()
 
-    def _on_job_event(self, job_event: JobEvent) -> None:
-        if job_event.code == EVENT_JOB_MISSED:
-            event(log, "job.missed", logging.WARNING, job=job_event.job_id,
-                  scheduled=str(job_event.scheduled_run_time))
-        elif job_event.code == EVENT_JOB_MAX_INSTANCES:
-            event(log, "job.skipped", job=job_event.job_id, why="the previous run is still going")
-        elif job_event.code == EVENT_JOB_ERROR:
-            event(log, "job.error", logging.ERROR, job=job_event.job_id,
-                  error=f"{type(job_event.exception).__name__}: {job_event.exception}")
-        self._republish.set()
+    def _start_delivery(self) -> None:
+        thread = threading.Thread(target=self._deliver_loop, name="deliver", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _deliver_loop(self) -> None:
+        interval = self.config.daemon.deliver_interval
+        if not self.stop_event.wait(min(5.0, interval)):
+            self.deliver()
+            while not self.stop_event.wait(interval):
+                self.deliver()
 
     def _shutdown(self) -> None:
         started = time.monotonic()
         event(log, "daemon.stopping", reason=self.stop_reason or "exiting")
         self.stop_event.set()  # crawl children get SIGTERM from their CrawlChild loops
-        if self.scheduler is not None:
-            stopper = threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True}, daemon=True)
-            stopper.start()
-            stopper.join(timeout=SHUTDOWN_BUDGET)
+        for thread in list(self._threads):
+            thread.join(timeout=max(0.1, SHUTDOWN_BUDGET - (time.monotonic() - started)))
         try:
             self.locks.unpublish(SCHEDULE_PREFIX, self.holder)
+            self.locks.unpublish(DISTRIBUTED_NOTICE, self.holder)
         except Exception:  # noqa: BLE001 — the rows are only a notice board
             log.exception("could not clear the published schedule")
         if self.keeper is not None:
             self.keeper.stop(release=True)
         event(log, "daemon.stopped", seconds=round(time.monotonic() - started, 1))
 
-    # --- jobs ------------------------------------------------------------------------------
+    # --- the dispatcher's loop -----------------------------------------------------------------
+
+    def step(self) -> bool:
+        """One look at the schedule: take back finished batches, start the due ones. True when
+        anything moved (the next-run times are worth publishing)."""
+        now = self.clock()
+        moved = False
+        while True:
+            try:
+                batch, hold = self._finished.get_nowait()
+            except queue.Empty:
+                break
+            self.dispatcher.finished(batch, now, hold)
+            moved = True
+        batches, notices = self.dispatcher.tick(now)
+        for notice in notices:
+            self._log_notice(notice)
+        for batch in batches:
+            self._launch(batch, now)
+        return moved or bool(batches)
+
+    def _log_notice(self, notice: Notice) -> None:
+        if notice.kind == "behind":
+            event(log, "schedule.behind", logging.WARNING, portal=notice.portal, lag_seconds=round(notice.lag),
+                  interval_seconds=round(notice.interval), why=notice.why,
+                  advice="its schedule cannot be met; reported once, and once when it catches up")
+        else:
+            event(log, "schedule.caught_up", portal=notice.portal, lag_seconds=round(notice.lag))
+
+    def _launch(self, batch: Batch, now: datetime) -> None:
+        """Crawl a batch in a thread of its own (it waits on a child); report back when done."""
+        def work() -> None:
+            hold: dict[str, datetime] = {}
+            try:
+                hold = self._run_batch(batch, now)[1]
+            finally:
+                self._finished.put((batch, hold))
+
+        self._threads = [t for t in self._threads if t.is_alive()]
+        thread = threading.Thread(target=work, name=f"batch-{len(batch.due_at)}", daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    # --- a batch ---------------------------------------------------------------------------------
 
     def crawl_portal(self, portal: str) -> RunSummary | None:
-        """One scheduled crawl: backoff gate, locked child crawl, reports, monitor, delivery."""
-        if self.stop_event.is_set():
+        """Crawl one portal now, as a batch of one, unless it is backing off (tests use this)."""
+        if self.stop_event.is_set() or self._backing_off(portal):
             return None
-        schedule = self.schedules[portal]
+        now = self.clock()
+        summaries, _hold = self._run_batch(Batch({portal: now}), now)
+        return summaries[0] if summaries else None
+
+    def _backing_off(self, portal: str) -> bool:
         after = self.config.daemon.failure_backoff_after
         failures = self.runs.consecutive_failures(portal)
-        delay = backoff_delay(schedule, failures, after)
-        if delay:
-            last = self.runs.last_starts().get(portal)
-            if last is not None and utcnow() < last + delay:
-                self._backoff_until[portal] = last + delay
-                event(log, "crawl.skipped", portal=portal, why="backing off", failures=failures,
-                      until=(last + delay).isoformat(timespec="seconds") + "Z")
-                self._republish.set()
-                return None
-        self._backoff_until.pop(portal, None)
-        started = time.monotonic()
-        event(log, "crawl.started", portal=portal, distributed=self.distributed)
-        try:
-            summary = self._crawl(portal)
-        except LeaseBusy as exc:  # the portal's crawl lease (storage.runs.PortalBusy is one)
-            event(log, "crawl.skipped", portal=portal, why=f"portal busy: {exc}")
-            return None
-        except Exception as exc:  # noqa: BLE001 — one portal's trouble never stops the daemon
-            log.exception("crawl of %s could not run", portal)
-            event(log, "crawl.error", logging.ERROR, portal=portal, error=f"{type(exc).__name__}: {exc}")
-            return None
-        event(log, "crawl.finished", logging.INFO if summary.status == "ok" else logging.WARNING,
-              portal=portal, run=summary.run_id, status=summary.status, docs_new=summary.docs_new,
-              docs_updated=summary.docs_updated, pages=summary.pages_fetched, errors=summary.errors,
-              seconds=round(time.monotonic() - started, 1), reason=summary.reason or "")
-        self._report(portal, summary, schedule)
-        if not self.stop_event.is_set():
-            self._monitor_and_deliver(portal)
-        self._republish.set()
-        return summary
+        delay = backoff_delay(self.schedules[portal], failures, after)
+        last = self.runs.last_starts().get(portal) if delay else None
+        if last is None or self.clock() >= last + delay:
+            return False
+        event(log, "crawl.skipped", portal=portal, why="backing off", failures=failures,
+              until=(last + delay).isoformat(timespec="seconds") + "Z")
+        return True
 
-    def _crawl(self, portal: str) -> RunSummary:
+    def _run_batch(self, batch: Batch, started: datetime) -> tuple[list[RunSummary], dict[str, datetime]]:
+        """Crawl a batch, log each run, report, then one monitor pass and delivery."""
+        if self.stop_event.is_set():
+            return [], {}
+        clock = time.monotonic()
+        event(log, "crawl.started", portals=len(batch.due_at), first=next(iter(batch.due_at)),
+              distributed=self.distributed)
+        try:
+            summaries, busy = self._crawl(batch)
+        except Exception as exc:  # noqa: BLE001 — one batch's trouble never stops the daemon
+            log.exception("a crawl batch could not run")
+            event(log, "crawl.error", logging.ERROR, portals=len(batch.due_at), error=f"{type(exc).__name__}: {exc}")
+            return [], {}
+        for portal in busy:
+            event(log, "crawl.skipped", portal=portal, why="portal busy: another process is crawling it")
+        seconds = round(time.monotonic() - clock, 1)
+        for summary in summaries:
+            event(log, "crawl.finished", logging.INFO if summary.status == "ok" else logging.WARNING,
+                  portal=summary.portal, run=summary.run_id, status=summary.status, docs_new=summary.docs_new,
+                  docs_updated=summary.docs_updated, pages=summary.pages_fetched, errors=summary.errors,
+                  seconds=seconds, reason=summary.reason or "")
+        hold = report_batch(self.db, summaries, self.schedules, self.config.daemon.failure_backoff_after, started)
+        if summaries and not self.stop_event.is_set():
+            self._monitor_and_deliver(len(summaries))
+        return summaries, hold
+
+    def _crawl(self, batch: Batch) -> tuple[list[RunSummary], list[str]]:
         limits = CrawlLimits.from_config(self.config)
         if self.distributed:
-            from crawler.distributed import crawl_distributed  # redis, only in distributed mode
+            from crawler.distributed import crawl_distributed_batch  # redis, only in distributed mode
 
-            return crawl_distributed(self.db, self.config, portal, time_limit=limits.time_limit,
-                                     stop=self.stop_event)
-        summaries = crawl_portals_locked(
-            self.config_path or self.config, [portal], trigger="schedule", wait=False, limits=limits,
-            stop=self.stop_event, db=self.db,
-        )
-        return summaries[0]
+            return crawl_distributed_batch(self.db, self.config, batch.due_at, time_limit=limits.time_limit,
+                                           stop=self.stop_event)
+        return crawl_due(self.config, self._config_path(), batch.due_at, limits=limits, stop=self.stop_event,
+                         db=self.db)
 
-    def _monitor_and_deliver(self, portal: str | None = None) -> None:
+    def _config_path(self) -> str | None:
+        """The file a crawl child reads the configuration from (None: the built-in default)."""
+        if self.config_path:
+            return self.config_path
+        source = self.config.source
+        return None if source.startswith("<") else source
+
+    def _monitor_and_deliver(self, runs: int) -> None:
         try:
             outcome = monitor_and_deliver(self.db, self.config)
-            event(log, "monitor.done", portal=portal or "", **_flat(outcome))
+            event(log, "monitor.done", runs=runs, **_flat(outcome))
         except Exception as exc:  # noqa: BLE001
             log.exception("monitor/delivery pass failed")
             event(log, "monitor.error", logging.ERROR, error=f"{type(exc).__name__}: {exc}")
@@ -275,7 +316,7 @@ class Daemon:
         if self.stop_event.is_set():
             return
         if self.distributed:
-            self._monitor_and_deliver()
+            self._monitor_and_deliver(0)
             return
         try:
             outcome = deliver_once(self.db, self.config)
@@ -285,45 +326,18 @@ class Daemon:
             log.exception("delivery pass failed")
             event(log, "deliver.error", logging.ERROR, error=f"{type(exc).__name__}: {exc}")
 
-    # --- reports ---------------------------------------------------------------------------
-
-    def _report(self, portal: str, summary: RunSummary, schedule: Schedule) -> None:
-        with self.db.transaction() as session:
-            row = session.scalar(select(Portal).where(Portal.name == portal))
-            if row is None:
-                return
-            if summary.status == "blocked" and row.blocked_reported_at is None:
-                row.blocked_reported_at = utcnow()
-                event(log, "portal.blocked", logging.WARNING, portal=portal, reason=summary.reason or "",
-                      advice="the portal answers with a challenge page; crawling continues on schedule, "
-                             "this is reported once")
-            elif summary.status == "ok" and row.blocked_reported_at is not None:
-                row.blocked_reported_at = None
-                event(log, "portal.unblocked", portal=portal)
-        failures = self.runs.consecutive_failures(portal)
-        after = self.config.daemon.failure_backoff_after
-        if failures == after:
-            delay = backoff_delay(schedule, failures, after)
-            event(log, "portal.failing", logging.WARNING, portal=portal, failures=failures,
-                  backoff_seconds=int(delay.total_seconds()), reason=summary.reason or "")
-
     def _publish_next_runs(self) -> None:
-        if self.scheduler is None:
-            return
-        for portal in self.portals:
-            job = self.scheduler.get_job(f"crawl:{portal.name}")
-            if job is None or job.next_run_time is None:
-                continue
-            at = job.next_run_time.astimezone(timezone.utc).replace(tzinfo=None, microsecond=0)
-            held = self._backoff_until.get(portal.name)
-            if held is not None and held > at:
-                at = held.replace(microsecond=0)
-            if self._published.get(portal.name) != at:
-                try:
-                    self.locks.publish(f"{SCHEDULE_PREFIX}{portal.name}", self.holder, at)
-                    self._published[portal.name] = at
-                except Exception:  # noqa: BLE001 — status is informative; never fail the daemon
-                    log.exception("could not publish the next run of %s", portal.name)
+        """Write the next-run times that changed (``status`` reads them), in one transaction."""
+        changed = {}
+        for portal, at in self.dispatcher.next_runs().items():
+            at = at.replace(microsecond=0)
+            if self._published.get(portal) != at:
+                changed[portal] = at
+        try:
+            self.locks.publish_many({f"{SCHEDULE_PREFIX}{p}": at for p, at in changed.items()}, self.holder)
+            self._published.update(changed)
+        except Exception:  # noqa: BLE001 — status is informative; never fail the daemon
+            log.exception("could not publish the next runs")
 
 
 def _flat(outcome: dict[str, Any]) -> dict[str, Any]:
@@ -336,7 +350,7 @@ def _flat(outcome: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def run_daemon(config: Config, config_path: str | None, *, distributed: bool = False, workers: int = 2,
+def run_daemon(config: Config, config_path: str | None, *, distributed: bool = False, workers: int | None = None,
                db: Database | None = None, on_refused: Callable[[str], None] | None = None) -> int:
     daemon = Daemon(config, config_path, db=db, distributed=distributed, workers=workers)
     try:

@@ -9,18 +9,19 @@ back-off multiplies.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 
 from eduwatch.config import Config, PortalConfig, parse_schedule
 
 BACKOFF_MAX_FACTOR = 16
 BACKOFF_MAX = timedelta(days=1)
+JITTER_SHARE = 0.1  # a start's random delay is at most this share of the portal's interval
 
 
 @dataclass(frozen=True)
@@ -40,12 +41,22 @@ class Schedule:
         gap = (second - first).total_seconds() if first and second else 86400.0
         return cls("cron", gap, str(value))
 
-    def trigger(self, jitter: float) -> IntervalTrigger | CronTrigger:
+    def jitter(self, configured: float) -> float:
+        """The most a start may be delayed at random: ``[daemon] jitter``, but never more than
+        a tenth of the interval (300 s of jitter on a 10 s schedule would run it every few
+        minutes)."""
+        return max(0.0, min(configured, JITTER_SHARE * self.interval))
+
+    def next_slot(self, base: datetime, after: datetime) -> datetime:
+        """The first slot strictly after ``after`` (naive UTC). Interval schedules keep the
+        phase of ``base`` (a slot: base + k × interval), so a late run does not shift later ones."""
         if self.kind == "interval":
-            return IntervalTrigger(seconds=self.interval, jitter=jitter or None, timezone=timezone.utc)
+            steps = max(1, math.floor((after - base).total_seconds() / self.interval) + 1)
+            return base + timedelta(seconds=steps * self.interval)
         trigger = CronTrigger.from_crontab(self.cron or "", timezone=_local_tz())
-        trigger.jitter = jitter or None
-        return trigger
+        start = (after + timedelta(seconds=1)).replace(microsecond=0, tzinfo=timezone.utc)
+        fire = trigger.get_next_fire_time(None, start)
+        return fire.astimezone(timezone.utc).replace(tzinfo=None) if fire else after + timedelta(seconds=self.interval)
 
     def missed_since(self, last_start: datetime | None, now: datetime) -> bool:
         """Was a run due between the portal's last start and ``now`` (both naive UTC)?"""
@@ -67,8 +78,10 @@ def first_run(schedule: Schedule, last_start: datetime | None, now: datetime, ji
     """When a portal's first run after start-up should be (naive UTC), and why.
 
     A missed run (or a portal never crawled) runs once, soon, jittered; otherwise the interval
-    continues from the last start. Cron schedules just continue (None) unless a run was missed.
+    continues from the last start. Cron schedules continue at their next fire time unless a run
+    was missed. The jitter is capped at a tenth of the interval (:meth:`Schedule.jitter`).
     """
+    jitter = schedule.jitter(jitter)
     soon = now + timedelta(seconds=1 + rng.uniform(0, jitter))
     if last_start is None:
         return soon, "never crawled"
@@ -76,7 +89,7 @@ def first_run(schedule: Schedule, last_start: datetime | None, now: datetime, ji
         return soon, "missed while the daemon was down"
     if schedule.kind == "interval":
         return last_start + timedelta(seconds=schedule.interval + rng.uniform(0, jitter)), "on schedule"
-    return None, "on schedule"
+    return schedule.next_slot(now, now) + timedelta(seconds=rng.uniform(0, jitter)), "on schedule"
 
 
 def backoff_delay(schedule: Schedule, failures: int, after: int) -> timedelta:

@@ -1,4 +1,5 @@
-"""What ``eduwatch status`` shows: the daemon, each portal's last crawl and next run, the outbox.
+"""What ``eduwatch status`` shows: the daemon, each portal's last crawl, next run and how late its
+scheduled runs start (:mod:`monitor.shell.timeliness`), the outbox.
 
 Everything is read from the database, so ``status`` works from any machine and while the
 daemon runs: the daemon's state is its ``daemon`` lease (holder, start, heartbeat), next runs
@@ -19,6 +20,8 @@ from monitor.shell.cli.table import TIMEZONE, cut, format_table, json_time, show
 from storage.database import Database
 from storage.locks import DAEMON_LEASE, DAEMON_LEASE_TTL, SCHEDULE_PREFIX, Locks
 from storage.models import Alert, Portal
+from monitor.shell.schedules import Schedule
+from monitor.shell.timeliness import RECENT_RUNS, lag_figures, show_lag
 from storage.runs import CRAWL_LEASE_PREFIX, Runs
 
 
@@ -51,6 +54,7 @@ def collect_status(db: Database, config: Config) -> dict[str, Any]:
     portals = []
     runs = Runs(db)
     last_finished = runs.latest(finished=True)
+    starts = runs.recent_starts(RECENT_RUNS)
     with db.sessions() as session:
         rows = {p.name: p for p in session.scalars(select(Portal))}
         for portal in config.portals:
@@ -67,6 +71,7 @@ def collect_status(db: Database, config: Config) -> dict[str, Any]:
                 "consecutive_failures": failures,
                 "backing_off": failures >= config.daemon.failure_backoff_after,
                 "blocked_reported_at": json_time(row.blocked_reported_at) if row is not None else None,
+                "schedule_lag": lag_figures(starts.get(portal.name, []), Schedule.of(portal, config).interval),
             }
             if last is not None:
                 entry["last_crawl"] = {
@@ -101,7 +106,8 @@ def format_status(status: dict[str, Any]) -> str:
         lines.append(f"daemon: not running — {daemon.get('note')} (last holder {daemon['holder']})")
     else:
         lines.append("daemon: not running")
-    header = ["portal", "last crawl (UTC)", "result", "new", "upd", "errors", "next run (UTC)", "note"]
+    header = ["portal", "last crawl (UTC)", "result", "new", "upd", "errors", "next run (UTC)", "lag med/last",
+              "on time", "note"]
     rows = []
     for entry in status["portals"]:
         last = entry["last_crawl"] or {}
@@ -124,6 +130,7 @@ def format_status(status: dict[str, Any]) -> str:
             str(last.get("docs_updated", "")),
             str(last.get("errors", "")),
             show_time(entry["next_run"], "—"),
+            *show_lag(entry["schedule_lag"]),
             "; ".join(notes),
         ])
     lines.append(format_table(header, rows))

@@ -24,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     daemon = subparsers.add_parser("daemon", help="crawl every portal on its schedule and send alerts (a service)")
     daemon.add_argument("--distributed", action="store_true",
                         help="queue crawls in Redis for `eduwatch worker` processes instead of crawling here")
-    daemon.add_argument("--workers", type=int, default=2, metavar="N", help="crawls running at once (default 2)")
+    daemon.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="crawl batches running at once (default [crawl] processes)")
     daemon.set_defaults(handler=cmd_daemon)
 
     worker = subparsers.add_parser("worker", help="distributed mode: take crawl work from Redis until stopped")

@@ -1,7 +1,7 @@
 """search index (search_entries; SQLite FTS5 search_fts) and subscribers' feed tokens
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-11-24 10:00:00
 
 Why: the web view and ``eduwatch search`` search titles, bodies and attachment texts in
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 from storage.search.schema import CREATE_FTS, FTS_TABLE
 
 revision = '0008'
-down_revision = '0005'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

@@ -51,9 +51,35 @@ def test_missed_interval_runs_once_soon_and_on_time_ones_continue() -> None:
 
 def test_jitter_spreads_a_restart() -> None:
     rng = random.Random(7)
-    starts = {first_run(Schedule("interval", 60.0), None, NOW, jitter=300, rng=rng)[0] for _ in range(20)}
+    starts = {first_run(Schedule("interval", 3600.0), None, NOW, jitter=300, rng=rng)[0] for _ in range(20)}
     assert len(starts) == 20
     assert max(starts) - min(starts) > timedelta(seconds=120)
+
+
+def test_jitter_is_never_more_than_a_tenth_of_the_interval() -> None:
+    """Issue 11: the default 300 s of jitter on a 10 s schedule is at most 1 s, at start and on
+    every later slot the dispatcher plans."""
+    from monitor.shell.dispatch import Dispatcher
+
+    every_10s = Schedule("interval", 10.0)
+    rng = random.Random(3)
+    firsts = [first_run(every_10s, None, NOW, jitter=300, rng=rng)[0] for _ in range(200)]
+    assert all(NOW < at <= NOW + timedelta(seconds=2) for at in firsts)
+    assert max(firsts) - min(firsts) > timedelta(seconds=0.5)  # still jittered, just within bounds
+    on_time = [first_run(every_10s, NOW - timedelta(seconds=5), NOW, jitter=300, rng=rng)[0] for _ in range(200)]
+    assert all(NOW + timedelta(seconds=5) <= at <= NOW + timedelta(seconds=6) for at in on_time)
+    dispatcher = Dispatcher({"p": every_10s}, per_child=10, children=1, jitter=300, rng=rng)
+    dispatcher.plan("p", NOW)
+    dues = []
+    for step in range(0, 600):  # one simulated minute in 0.1 s steps, each batch done at once
+        now = NOW + timedelta(seconds=step / 10)
+        batches, _ = dispatcher.tick(now)
+        for batch in batches:
+            dues.append(batch.due_at["p"])
+            dispatcher.finished(batch, now)
+    slots = [(due - NOW).total_seconds() for due in dues]
+    assert len(slots) == 6
+    assert all(0 <= slot - 10 * k <= 1.0 for k, slot in enumerate(slots))
 
 
 def test_cron_schedule_detects_a_missed_slot() -> None:
@@ -61,7 +87,8 @@ def test_cron_schedule_detects_a_missed_slot() -> None:
     assert cron.missed_since(NOW - timedelta(days=2), NOW)
     assert not cron.missed_since(NOW - timedelta(seconds=1), NOW)
     at, why = first_run(cron, NOW - timedelta(seconds=1), NOW, jitter=0, rng=random.Random())
-    assert (at, why) == (None, "on schedule")
+    assert why == "on schedule"
+    assert NOW < at <= NOW + timedelta(days=1) and at == cron.next_slot(NOW, NOW)
 
 
 def test_schedule_of_portal_reads_interval_cron_and_default(tmp_path: Path) -> None:
