@@ -6,13 +6,13 @@ choice (the CLI's ``--json`` writes every time one way, as its other views do)."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from storage.models import Document, Portal, Revision, Source
+from storage.models import Document, Event, Portal, Revision, Source
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,42 @@ class DocumentQuery:
     portal: str | None = None
     since: date | None = None  # first seen on or after this day
     limit: int | None = None
+    # The web view's filters (the CLI leaves them unset):
+    until: date | None = None  # first seen on or before this day
+    region: str | None = None  # prefix of a source portal's region
+    plans: bool = False  # only rural-education plans
+    event_kind: str | None = None  # only documents with an event of this kind
+    ids: tuple[int, ...] | None = None  # only these (a text search's matches)
+    offset: int = 0
+    newest_first: bool = False
+
+
+def _filtered(statement: Select[Any], query: DocumentQuery) -> Select[Any]:
+    """``statement`` narrowed to the documents ``query`` asks for."""
+    if query.portal:
+        statement = statement.where(
+            Document.id.in_(select(Source.document_id).join(Portal).where(Portal.name == query.portal))
+        )
+    if query.region:
+        statement = statement.where(Document.id.in_(
+            select(Source.document_id).join(Portal).where(Portal.region.startswith(query.region, autoescape=True))
+        ))
+    if query.since:
+        statement = statement.where(Document.first_seen >= datetime.combine(query.since, datetime.min.time()))
+    if query.until:
+        statement = statement.where(Document.first_seen < datetime.combine(query.until + timedelta(days=1), datetime.min.time()))
+    if query.plans:
+        statement = statement.where(Document.is_rural_plan.is_(True))
+    if query.event_kind:
+        statement = statement.where(Document.id.in_(select(Event.document_id).where(Event.kind == query.event_kind)))
+    if query.ids is not None:
+        statement = statement.where(Document.id.in_(query.ids))
+    return statement
+
+
+def count_documents(session: Session, query: DocumentQuery) -> int:
+    """How many documents ``query`` selects, before its limit and offset."""
+    return session.scalar(_filtered(select(func.count(Document.id)), query)) or 0
 
 
 def list_documents(session: Session, query: DocumentQuery) -> list[dict[str, Any]]:
@@ -36,16 +72,13 @@ def list_documents(session: Session, query: DocumentQuery) -> list[dict[str, Any
         select(Document, stats.c.count, stats.c.last_changed)
         .outerjoin(stats, stats.c.document_id == Document.id)
         .options(selectinload(Document.sources).selectinload(Source.portal), selectinload(Document.attachments))
-        .order_by(Document.id)
+        .order_by(Document.id.desc() if query.newest_first else Document.id)
     )
-    if query.portal:
-        statement = statement.where(
-            Document.id.in_(select(Source.document_id).join(Portal).where(Portal.name == query.portal))
-        )
-    if query.since:
-        statement = statement.where(Document.first_seen >= datetime.combine(query.since, datetime.min.time()))
+    statement = _filtered(statement, query)
     if query.limit:
         statement = statement.limit(query.limit)
+    if query.offset:
+        statement = statement.offset(query.offset)
     return [document_view(d, (count or 0, last)) for d, count, last in session.execute(statement)]
 
 

@@ -73,16 +73,23 @@ def one_line(text: str, limit: int = SUMMARY_LIMIT) -> str:
 
 
 def list_events(
-    db: Database, *, since: datetime | None = None, kind: str | None = None, limit: int | None = None
+    db: Database, *, since: datetime | None = None, kind: str | None = None, limit: int | None = None,
+    plans: bool | None = None, newest_first: bool = False, offset: int = 0,
 ) -> list[EventView]:
-    """Events in the order they happened, optionally from ``since`` and of one kind."""
-    query = select(Event).options(selectinload(Event.document).load_only(Document.title)).order_by(Event.at, Event.id)
+    """Events in the order they happened (the web view: newest first), optionally from
+    ``since``, of one kind, about plans (True) or other documents (False)."""
+    order = (Event.at.desc(), Event.id.desc()) if newest_first else (Event.at, Event.id)
+    query = select(Event).options(selectinload(Event.document).load_only(Document.title)).order_by(*order)
     if since is not None:
         query = query.where(Event.at >= since)
     if kind is not None:
         query = query.where(Event.kind == kind)
+    if plans is not None:
+        query = query.where(Event.is_rural_plan.is_(plans))
     if limit is not None:
         query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
     with db.sessions() as session:
         return [
             EventView(

@@ -136,7 +136,8 @@ def _hit(row: Any, body: str, phrases: list[str]) -> SearchHit:
     snippet, highlights = make_snippet(body, phrases)
     title = row.title or ""
     return SearchHit(
-        document_id=row.id, title=title, score=round(float(row.score), 6), is_rural_plan=row.is_rural_plan,
+        document_id=row.id, title=title, score=round(float(row.score), 6),
+        is_rural_plan=None if row.is_rural_plan is None else bool(row.is_rural_plan),
         published_date=row.published_date, snippet=snippet, highlights=highlights,
         title_highlights=find_spans(title, phrases),
     )

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "monitor.shell.cli.alerts",
     "monitor.shell.cli.daemon",
     "monitor.shell.cli.demo",
+    "monitor.shell.cli.web",
     "monitor.shell.cli.classifier",
     "monitor.shell.cli.label",
 )

@@ -27,6 +27,7 @@ from alerts.subscribers import (
 )
 from alerts.wecom import OK, WecomTransportError, post_markdown, split_markdown
 from eduwatch.event_kinds import DEFAULT_EVENT_FILTERS, EVENT_FILTERS
+from monitor.shell.cli import subscriber_feed
 from monitor.shell.cli.context import CliContext
 from monitor.shell.cli.skipped import skip_reasons
 from monitor.shell.cli.table import cut, json_time, print_json, print_table, show_time
@@ -72,6 +73,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     remove = actions.add_parser("remove", help="stop alerting a subscriber")
     remove.add_argument("name")
     remove.set_defaults(handler=cmd_subscribers_remove)
+    show = actions.add_parser("show", help="one subscriber, with its Atom feed URL (monitor.shell.cli.subscriber_feed)")
+    subscriber_feed.add_arguments(show)
+    show.set_defaults(handler=lambda args, context: subscriber_feed.cmd_subscribers_show(args, context, subscriber_view))
     test = actions.add_parser("test", help="send a test message on each of a subscriber's channels")
     test.add_argument("name")
     test.set_defaults(handler=cmd_subscribers_test)

@@ -24,10 +24,15 @@ def json_time(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") + "Z"
 
 
+def json_text(data: Any, indent: int | None = 2) -> str:
+    """A ``--json`` view as text: Chinese as is, datetimes by :func:`json_time`, dates (发布日期,
+    成文日期) as plain ``YYYY-MM-DD``. The web view's JSON API writes the same."""
+    return json.dumps(data, ensure_ascii=False, indent=indent, default=_json_value)
+
+
 def print_json(data: Any, out: TextIO | None = None) -> None:
-    """Write a ``--json`` view: Chinese as is, datetimes by :func:`json_time`, dates (发布日期,
-    成文日期) as plain ``YYYY-MM-DD``."""
-    print(json.dumps(data, ensure_ascii=False, indent=2, default=_json_value), file=out or sys.stdout)
+    """Write a ``--json`` view (:func:`json_text`)."""
+    print(json_text(data), file=out or sys.stdout)
 
 
 def _json_value(value: Any) -> Any:
