@@ -39,18 +39,21 @@ class Site:
 
 
 def web_config(db_url: str, public_url: str | None = None) -> Config:
+    return parse_config(web_config_text(db_url, public_url), source="<web test>")
+
+
+def web_config_text(db_url: str, public_url: str | None = None) -> str:
     tables = (
         "[[subscribers]]\nname = \"揭阳规划科\"\nemail = \"guihua@example.org\"\nregions = [\"山东省\"]\n"
         "events = [\"new_plan\", \"plan_revised\"]\n"
         "[[subscribers]]\nname = \"other\"\nemail = \"other@example.org\"\nevents = [\"any_new\"]\n"
         f"[web]\nadmin_token_env = \"{ADMIN_ENV}\"\n" + (f"public_url = \"{public_url}\"\n" if public_url else "")
     )
-    text = config_toml(
+    return config_toml(
         {"name": "huantai", "title": "桓台县人民政府", "region": "山东省淄博市桓台县", "platform": "generic",
          "list_urls": ["http://127.0.0.1:9/list.html"], "detail_pattern": "/p-\\d+\\.html$"},
         "huilai", database_url=db_url, tables=tables,
     )
-    return parse_config(text, source="<web test>")
 
 
 def _record(portal: str, number: int, title: str, body: str, **extra) -> DocumentRecord:
