@@ -2,10 +2,13 @@
 
 One pass (:func:`deliver_pending`):
 
-1. parks claims whose lease expired (their process died mid-send: see :mod:`alerts.outbox`);
+1. settles claims whose lease expired (their process died mid-send: e-mail is sent again with
+   the same Message-ID, WeCom parked for the operator; see :mod:`alerts.outbox`);
 2. loads due alerts (``pending``, or ``failed`` whose backoff is over) and groups them into
    messages: one per alert, or one per digest group (a subscriber's events of one crawl run,
-   sent once the run has been monitored or :data:`DIGEST_GRACE` has passed);
+   sent once the run has been monitored or :data:`DIGEST_GRACE` has passed); messages for a
+   paused channel (the mail server or webhook host found down: :mod:`alerts.pauses`) stay
+   where they are, unclaimed, until the pause ends;
 3. sends each lane in its own thread: the SMTP server is one lane, every WeCom webhook another,
    so a rate-limited or broken webhook never holds back the others. Within a WeCom lane the
    :class:`~alerts.ratelimit.SlidingWindowLimiter` decides what may go now.
@@ -35,7 +38,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from alerts import outbox
+from alerts import outbox, pauses
 from alerts.channels import CHANNELS
 from alerts.matching import match_reasons
 from alerts.ratelimit import SlidingWindowLimiter, shared_limiter
@@ -74,10 +77,11 @@ def deliver_pending(
     report = DeliveryReport()
     with db.transaction() as session:
         if not dry_run:
-            report.unknown = outbox.resolve_stale_claims(session, now)
-            report.dead += report.unknown
+            _resolve_stale(session, now, config, report)
         messages, skipped = _load(session, now, horizon, limit)
         report.skipped += skipped
+        report.pauses = pauses.paused(session, now)
+        messages = _without_paused(messages, report)
         if not dry_run:
             seed_limiter(session, limiter, messages, now)
     if dry_run:
@@ -97,12 +101,38 @@ def deliver_pending(
                 report.add(future.result())
     with db.transaction() as session:  # deferred by this pass or an earlier one: a later pass sends them
         report.waiting, report.next_at = outbox.waiting(session, horizon)
+        report.pauses = pauses.paused(session, state.now())
     if lanes:
         log.info(
-            "delivery: %d sent, %d failed, %d dead, %d skipped, %d waiting for the rate limit",
-            report.sent, report.failed, report.dead, report.skipped, report.waiting,
+            "delivery: %d sent, %d failed, %d dead, %d skipped, %d waiting for the rate limit, %d for a paused channel",
+            report.sent, report.failed, report.dead, report.skipped, report.waiting, report.paused,
         )
     return report
+
+
+def _resolve_stale(session: Session, now: datetime, config: Config, report: DeliveryReport) -> None:
+    """Claims of a dead process: e-mail goes again (same Message-ID), WeCom is parked, told once."""
+    resent, parked = outbox.resolve_stale_claims(session, now, config.delivery)
+    for alert in resent:
+        log.warning("delivery: alert %d (%s) had an unknown outcome; sending it again with the same Message-ID",
+                    alert.id, alert.channel)
+    for alert in parked:  # parked dead: this is the one time the deliverer mentions it
+        log.warning("delivery: alert %d (%s) had an unknown outcome; parked dead, not resent (a duplicate "
+                    "could not be taken back). If it never arrived: eduwatch alerts retry %d",
+                    alert.id, alert.channel, alert.id)
+    report.unknown = len(parked)
+    report.dead += len(parked)
+
+
+def _without_paused(messages: list[Outgoing], report: DeliveryReport) -> list[Outgoing]:
+    """Messages whose channel is not paused; the others wait for the pause, claiming nothing."""
+    kept = []
+    for message in messages:
+        if CHANNELS[message.channel].pause_key(message.address) in report.pauses:
+            report.paused += message.size
+        else:
+            kept.append(message)
+    return kept
 
 
 # --- loading ---------------------------------------------------------------------------------

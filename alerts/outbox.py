@@ -8,11 +8,13 @@ is unique in the database, so enqueuing twice cannot double an alert.
 Life of an alert::
 
     pending --claim--> sending --accepted--> sent
-     ^  ^  |              |--transient error--> failed --(backoff due)--> claim again
-     |  |  |              |--permanent error / max_attempts--> dead
-     |  |  |              |--process died, lease expired--> dead ("outcome unknown")
-     |  '--|--------------'--rate limit used up mid-message: release (progress kept)
-     |     '--defer: the webhook's rate limit is used up (no attempt; next_attempt_at moves on)
+     ^  ^  ^  |           |--failure of this message--> failed --(backoff due)--> claim again
+     |  |  |  |           |--permanent error / max_attempts--> dead
+     |  |  |  |           |--process died, lease expired--> e-mail: pending (same Message-ID)
+     |  |  |  |           |                                 WeCom: dead ("outcome unknown")
+     |  |  '--|-----------'--the channel is down (unclaim): pending after the channel's pause
+     |  '-----|-----------'--rate limit used up mid-message: release (progress kept)
+     |        '--defer: the webhook's rate limit is used up (no attempt; next_attempt_at moves on)
      '-------------- eduwatch alerts retry -------------------------'
 
 Claiming commits ``status='sending'`` and ``attempts+1`` *before* any network call. The new
@@ -21,24 +23,24 @@ Claiming commits ``status='sending'`` and ``attempts+1`` *before* any network ca
 ``eduwatch notify``) can never both send one alert, and a late marker cannot overwrite a newer
 attempt. While claimed, ``next_attempt_at`` holds the claim's lease expiry.
 
+Outages. A failure of the channel as a whole (the mail server or the webhook host down: see
+:mod:`alerts.pauses`) is not this alert's: :func:`unclaim` hands it back ``pending`` and counts
+the claim in ``outage_claims``, and ``max_attempts`` counts ``attempts - outage_claims`` only.
+The token still moved on, so a deliverer holding an older copy of the row cannot claim it.
+
 The crash window. If the process dies after the channel accepted a message and before the
-mark commits, the alert stays ``sending``: nobody knows whether it went out. Such an alert is
-NOT sent again automatically, on either channel:
+mark commits, the alert stays ``sending``: nobody knows whether it went out. When its lease
+has expired, :func:`resolve_stale_claims` decides by channel (``Channel.resend_unknown``):
 
-- email: SMTP has no way to ask "did you get this?". Resending would usually duplicate (the
-  window is milliseconds after ``250 OK``). The Message-ID is derived from the idempotency key,
-  so if the operator does resend (``eduwatch alerts retry ID``) most clients and list servers
-  drop the copy; the automatic path still prefers at-most-once.
-- WeCom: a robot has no idempotency at all, a resend is always a visible duplicate in the group.
+- email: sent again automatically. The Message-ID is derived from the idempotency key, so the
+  copy carries the same Message-ID as the first and receivers (clients, list servers) fold
+  the two; an alert never arriving would be worse than one folded duplicate.
+- WeCom: a robot has no idempotency at all, a resend is always a visible duplicate in the
+  group. The alert goes ``dead`` with ``last_error`` starting ``outcome unknown:``, which
+  ``eduwatch alerts`` shows and ``alerts retry`` can undo; the deliverer logs it once.
 
-So when the lease has expired, :func:`resolve_stale_claims` moves the alert to ``dead`` with
-``last_error`` starting ``outcome unknown:``, which ``eduwatch alerts`` shows and ``alerts
-retry`` can undo. The trade-off is deliberate: an alert lost in a crash is reported to the
-operator; a duplicate could not be taken back. Errors raised *by* the channel are different:
-connection refused, 4xx SMTP replies and WeCom ``-1``/``45009`` leave no doubt that nothing
-was delivered and are retried with exponential backoff. A timeout after the request went out
-is treated as "not delivered" and retried (the email copy then carries the same Message-ID);
-that is the one place a duplicate remains possible, and only with a network failure.
+Errors raised *by* the channel about one message (a 5xx for one recipient, a WeCom errcode)
+are that alert's attempts, retried with exponential backoff up to ``max_attempts``.
 
 Multi-part WeCom messages record, in ``progress``, how many lines the robot has accepted;
 a retry continues after them instead of repeating the first parts.
@@ -55,7 +57,7 @@ from sqlalchemy.orm import Session
 
 from alerts.channels import CHANNELS
 from alerts.matching import matches
-from alerts.redact import redact
+from eduwatch.redact import redact
 from eduwatch.config import DeliveryConfig
 from storage.models import Alert, Document, Event, Portal, Subscriber, utcnow
 
@@ -190,6 +192,22 @@ def release(session: Session, claim_: Claim, progress: int, until: datetime) -> 
     return result.rowcount == 1
 
 
+def unclaim(session: Session, claim_: Claim, until: datetime, error: str, progress: int | None = None) -> bool:
+    """The channel went down during this claim: back to ``pending`` from ``until``, no attempt spent."""
+    values: dict[str, object] = {
+        "status": "pending", "next_attempt_at": until, "last_error": redact(error)[:2000],
+        "outage_claims": Alert.outage_claims + 1,
+    }
+    if progress is not None:
+        values["progress"] = progress
+    result = session.execute(
+        update(Alert)
+        .where(Alert.id == claim_.alert_id, Alert.status == "sending", Alert.attempts == claim_.token)
+        .values(**values)
+    )
+    return result.rowcount == 1
+
+
 def backoff(attempts: int, delivery: DeliveryConfig) -> float:
     """Seconds before attempt ``attempts + 1``: base, 2x base, 4x base … capped."""
     return min(delivery.backoff_max, delivery.backoff_base * 2 ** max(0, attempts - 1))
@@ -206,11 +224,12 @@ def mark_failed(
     retry_after: float = 0.0,
 ) -> str:
     """Record a failed attempt: ``failed`` with backoff, or ``dead`` when it cannot succeed."""
-    dead = permanent or claim_.token >= delivery.max_attempts
+    spent = claim_.token - (session.scalar(select(Alert.outage_claims).where(Alert.id == claim_.alert_id)) or 0)
+    dead = permanent or spent >= delivery.max_attempts
     status = "dead" if dead else "failed"
     if dead and not permanent:
-        error = f"{error} (gave up after {claim_.token} attempts)"
-    delay = max(backoff(claim_.token, delivery), retry_after)
+        error = f"{error} (gave up after {spent} attempts)"
+    delay = max(backoff(spent, delivery), retry_after)
     session.execute(
         update(Alert)
         .where(Alert.id == claim_.alert_id, Alert.status == "sending", Alert.attempts == claim_.token)
@@ -219,17 +238,33 @@ def mark_failed(
     return status
 
 
-def resolve_stale_claims(session: Session, now: datetime) -> int:
-    """Alerts left ``sending`` past their lease: their process died mid-send. Park them dead."""
+def resolve_stale_claims(session: Session, now: datetime, delivery: DeliveryConfig) -> tuple[list[Alert], list[Alert]]:
+    """Alerts left ``sending`` past their lease (their process died mid-send): (resent, parked).
+
+    Channels that can resend safely (e-mail: same Message-ID) get the alert back ``pending``
+    now; the others park it ``dead`` with an "outcome unknown" error for the operator.
+    """
     stale = session.scalars(select(Alert).where(Alert.status == "sending", Alert.next_attempt_at < now)).all()
+    resent: list[Alert] = []
+    parked: list[Alert] = []
     for alert in stale:
+        expired = f"{alert.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC"
+        spent = alert.attempts - (alert.outage_claims or 0)
+        if CHANNELS[alert.channel].resend_unknown and spent < delivery.max_attempts:
+            alert.status = "pending"
+            alert.next_attempt_at = now
+            alert.last_error = (f"{UNKNOWN_PREFIX} the delivering process stopped during attempt {alert.attempts} "
+                                f"(claim expired {expired}); sent again with the same Message-ID")
+            resent.append(alert)
+            continue
         alert.status = "dead"
         alert.last_error = (
             f"{UNKNOWN_PREFIX} the delivering process stopped during attempt {alert.attempts} "
-            f"(claim expired {alert.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC); not resent to avoid a "
-            f"duplicate. If it never arrived: eduwatch alerts retry {alert.id}"
+            f"(claim expired {expired}); not resent to avoid a duplicate. If it never arrived: "
+            f"eduwatch alerts retry {alert.id}"
         )
-    return len(stale)
+        parked.append(alert)
+    return resent, parked
 
 
 def retry(session: Session, alert_ids: list[int] | None = None, *, dead: bool = False, now: datetime | None = None) -> int:
@@ -253,6 +288,7 @@ def retry(session: Session, alert_ids: list[int] | None = None, *, dead: bool = 
         CHANNELS[alert.channel].unpark(subscriber)
         alert.status = "pending"
         alert.attempts = 0
+        alert.outage_claims = 0
         alert.last_error = None
         alert.next_attempt_at = now or utcnow()
     session.flush()

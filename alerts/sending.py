@@ -12,9 +12,9 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from alerts import outbox
+from alerts import outbox, pauses
 from alerts.ratelimit import SlidingWindowLimiter
-from alerts.redact import redact
+from eduwatch.redact import redact
 from alerts.render import Notice
 from eduwatch.config import Config
 from storage.database import Database
@@ -33,6 +33,8 @@ class DeliveryReport:
     unknown: int = 0  # claims found expired this pass (parked dead, counted in ``dead`` too)
     waiting: int = 0  # pending but not due yet: their webhook's window is full (not in ``skipped``)
     next_at: datetime | None = None  # when the first of the ``waiting`` ones is due (UTC)
+    paused: int = 0  # alerts held back because their channel is paused (not in ``skipped``)
+    pauses: dict[str, pauses.Pause] = field(default_factory=dict)  # channel pauses running after the pass
     messages: list[str] = field(default_factory=list)
 
     def add(self, other: DeliveryReport) -> None:
@@ -41,6 +43,8 @@ class DeliveryReport:
         self.dead += other.dead
         self.skipped += other.skipped
         self.unknown += other.unknown
+        self.paused += other.paused
+        self.pauses.update(other.pauses)
         self.messages += other.messages
 
 
@@ -72,6 +76,8 @@ class PassState:
         self.max_wait = max_wait
         self._base = now
         self._start = time.monotonic()
+        self.down: set[str] = set()  # channels paused during this pass: their other lanes stop too
+        self.up: set[str] = set()  # channels that answered during this pass (their pause is over)
 
     def now(self) -> datetime:
         """The pass's clock: the given ``now`` advanced by real elapsed time."""
@@ -120,3 +126,34 @@ def mark_failed(
             else:
                 report.failed += 1
     log.warning("delivery failed (%s): %s", "dead" if permanent else "will retry", redact(error))
+
+
+def channel_down(
+    state: PassState,
+    key: str,
+    error: str,
+    report: DeliveryReport,
+    claims: list[outbox.Claim] = (),  # type: ignore[assignment]
+    *,
+    progress: int | None = None,
+) -> pauses.Pause:
+    """The channel ``key`` failed as a whole: pause it and hand ``claims`` back at no attempt's cost."""
+    with state.db.transaction() as session:
+        pause = pauses.pause(session, key, error, state.now(), state.config.delivery)
+        for claim in claims:
+            outbox.unclaim(session, claim, pause.until, f"{key} down: {error}", progress)
+    state.down.add(key)
+    report.pauses[key] = pause
+    report.paused += len(claims)
+    log.warning("delivery: %s", pause.describe())
+    return pause
+
+
+def channel_up(state: PassState, key: str) -> None:
+    """The channel answered: end its pause, saying so once if there was one (once per pass)."""
+    if key in state.up:
+        return
+    state.up.add(key)
+    with state.db.transaction() as session:
+        if pauses.resume(session, key):
+            log.info("delivery: %s answers again; its pause is over", key)

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from alerts.redact import install_log_redaction
+from eduwatch.redact import install_log_redaction
 
 install_log_redaction()  # httpx logs request URLs, and a webhook URL carries its key
 
@@ -101,7 +101,16 @@ class WecomAnswer:
 
 
 class WecomTransportError(Exception):
-    """No usable answer (connection, timeout, non-JSON): nothing says the message arrived."""
+    """No usable answer (connection, timeout, non-JSON): nothing says the message arrived.
+
+    ``channel``: the webhook host as a whole failed (no connection, a timeout, HTTP 5xx, an
+    answer that is not WeCom's) rather than this message or this webhook (HTTP 4xx): the
+    deliverer then pauses the host (alerts.pauses) and charges no alert an attempt.
+    """
+
+    def __init__(self, message: str, *, channel: bool = True) -> None:
+        super().__init__(message)
+        self.channel = channel
 
 
 def post_markdown(client: httpx.Client, url: str, content: str) -> WecomAnswer:
@@ -112,7 +121,7 @@ def post_markdown(client: httpx.Client, url: str, content: str) -> WecomAnswer:
     except httpx.HTTPError as exc:
         raise WecomTransportError(f"{type(exc).__name__}: {exc}") from None
     if response.status_code != 200:
-        raise WecomTransportError(f"HTTP {response.status_code}")
+        raise WecomTransportError(f"HTTP {response.status_code}", channel=response.status_code >= 500)
     try:
         data = response.json()
         return WecomAnswer(int(data.get("errcode", -999)), str(data.get("errmsg", "")))

@@ -15,10 +15,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from alerts import outbox
+from alerts.channels import CHANNELS
 from alerts.ratelimit import SlidingWindowLimiter
-from alerts.redact import mask_webhook, redact
+from eduwatch.redact import mask_webhook, redact
 from alerts.render import render_wecom
-from alerts.sending import DeliveryReport, Outgoing, PassState, claim_message, mark_failed, mark_sent
+from alerts.sending import (
+    DeliveryReport,
+    Outgoing,
+    PassState,
+    channel_down,
+    channel_up,
+    claim_message,
+    mark_failed,
+    mark_sent,
+)
 from alerts.wecom import (
     BAD_WEBHOOK,
     BUSY,
@@ -66,6 +76,7 @@ class _Step(Enum):
 
     NEXT = "next"  # go on with the lane's next message
     STOP = "stop"  # the webhook failed: the rest waits for the next pass as it is
+    DOWN = "down"  # the webhook host is down: it is paused, the rest waits for the pause
     FULL = "full"  # the window is used up before this message: it and the rest wait
     FULL_AFTER = "full after"  # used up mid-message: this one was released, the rest wait
 
@@ -73,12 +84,18 @@ class _Step(Enum):
 def send_lane(state: PassState, lane: list[Outgoing]) -> DeliveryReport:
     report = DeliveryReport()
     timeout = state.config.wecom.timeout
+    key = CHANNELS["wecom"].pause_key(lane[0].address)
     with httpx.Client(timeout=timeout, trust_env=False) as client:
         for index, message in enumerate(lane):
+            if key in state.down:  # another lane of this pass found the host down
+                report.paused += sum(m.size for m in lane[index:])
+                break
             step = _send_wecom(state, client, message, report)
             if step is _Step.NEXT:
                 continue
-            if step is _Step.STOP:
+            if step is _Step.DOWN:  # this message's alerts were counted when handed back
+                report.paused += sum(m.size for m in lane[index + 1 :])
+            elif step is _Step.STOP:
                 report.skipped += sum(m.size for m in lane[index + 1 :])
             else:
                 rest = lane[index:] if step is _Step.FULL else lane[index + 1 :]
@@ -155,9 +172,14 @@ def _send_wecom(state: PassState, client: httpx.Client, message: Outgoing, repor
             try:
                 answer = post_markdown(client, message.address, part)
             except WecomTransportError as exc:
+                if exc.channel:  # the host, not this message: pause it, spend no attempt
+                    channel_down(state, CHANNELS["wecom"].pause_key(message.address), f"WeCom: {exc}", report,
+                                 claims, progress=progress)
+                    return _Step.DOWN
                 mark_failed(state, claims, f"WeCom: {exc}", report, progress=progress)
                 return _Step.STOP
             limiter.record(key)
+            channel_up(state, CHANNELS["wecom"].pause_key(message.address))  # the host answers
             if answer.errcode == OK:
                 progress += len(group)
                 if progress < len(all_pieces):

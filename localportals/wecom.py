@@ -5,7 +5,8 @@ robot does (see shared/notes/wecom.md): errors come with HTTP 200 and an ``errco
 ``rate`` messages per ``window`` seconds per key (45009), unknown keys (93000), the byte
 limits of UTF-8 content (40058: 4096 for markdown, 2048 for text), empty content (44004),
 unknown message types (40008). Tests can make it stricter (``limit``, ``rate``, ``window``),
-answer ``-1`` (busy) to the next ``busy`` requests, or script the next errcodes.
+answer ``-1`` (busy) to the next ``busy`` requests, script the next errcodes, or play an
+outage of the host (``outage = 503``: every request answered with that HTTP status).
 
 Every request's answer and every accepted message is recorded with its arrival time, so a
 caller can check what the robot saw (``max_in_window``, ``refused``)::
@@ -55,6 +56,7 @@ class WecomServer:
     limit: int = 4096  # markdown (and markdown_v2) bytes
     busy: int = 0  # answer -1 to this many next requests
     script: list[int] = field(default_factory=list)  # errcodes for the next requests (0: decide normally)
+    outage: int | None = None  # HTTP status answered to every request while set (the host is down)
     accepted: list[Received] = field(default_factory=list)
     answers: list[tuple[str, int]] = field(default_factory=list)  # (key, errcode) of every request
     _recent: dict[str, deque[float]] = field(default_factory=dict)
@@ -67,6 +69,11 @@ class WecomServer:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server naming)
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if robot.outage:
+                    self.send_response(robot.outage)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 key = (parse_qs(urlsplit(self.path).query).get("key") or [""])[0]
                 errcode, errmsg = robot.handle(key, raw)
                 body = json.dumps({"errcode": errcode, "errmsg": errmsg}).encode()

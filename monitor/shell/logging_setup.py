@@ -5,69 +5,24 @@ status=ok docs_new=3`` or, with ``json=True``, one JSON object per line. Structu
 travel in ``extra={"fields": {...}}`` (see :func:`event`) so that a log shipper can index
 them without parsing prose.
 
-Secrets never reach the output: a filter on the handler masks webhook keys (``key=…``),
-passwords, tokens and URL credentials (``postgresql://user:pw@host``) in the message, the
-fields and any exception text. It runs on the handler, so records from libraries (Scrapy,
-APScheduler, httpx logging a request URL with ``?key=``) are covered too.
+Secrets never reach the output: a filter on the handler (:class:`eduwatch.redact.SecretFilter`,
+the one owner of masking) masks webhook keys (``key=…``), passwords, tokens and URL
+credentials (``postgresql://user:pw@host``) in the message, the fields and any exception
+text. It runs on the handler, so records from libraries (Scrapy, APScheduler, httpx logging a
+request URL with ``?key=``) are covered too.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 import time
 from typing import Any, TextIO
 
-_MASK = "***"
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # WeCom webhook key and any other query-string secret.
-    (re.compile(r"(?i)\b((?:key|access_token|token|secret|password|passwd|pwd|api_key|apikey)=)[^&\s'\"]+"),
-     rf"\1{_MASK}"),
-    # "password: xyz", "password = xyz", JSON "password": "xyz".
-    (re.compile(r"(?i)(\"?(?:password|passwd|secret|token)\"?\s*[:=]\s*\"?)[^\s\"',}]+"), rf"\1{_MASK}"),
-    # scheme://user:password@host
-    (re.compile(r"([a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s/]+@"), rf"\1{_MASK}@"),
-    # Authorization: Bearer xyz
-    (re.compile(r"(?i)(authorization\W+(?:bearer|basic)\s+)[^\s'\"]+"), rf"\1{_MASK}"),
-)
-_SECRET_FIELD = re.compile(r"(?i)password|passwd|secret|token|webhook|api_key|^key$")
+from eduwatch.redact import SecretFilter, redact
 
-
-def redact(text: str) -> str:
-    """``text`` with every secret-looking value replaced by ``***``."""
-    for pattern, replacement in _PATTERNS:
-        text = pattern.sub(replacement, text)
-    return text
-
-
-def _redact_value(key: str, value: Any) -> Any:
-    if _SECRET_FIELD.search(key) and value not in (None, ""):
-        return _MASK
-    if isinstance(value, str):
-        return redact(value)
-    return value
-
-
-class SecretFilter(logging.Filter):
-    """Rewrites the record in place so every formatter downstream sees masked text."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken %-format must not lose the record
-            message = str(record.msg)
-        record.msg = redact(message)
-        record.args = None
-        fields = getattr(record, "fields", None)
-        if isinstance(fields, dict):
-            record.fields = {k: _redact_value(k, v) for k, v in fields.items()}
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = redact(record.exc_text)
-        return True
+__all__ = ["JsonFormatter", "LineFormatter", "SecretFilter", "event", "redact", "setup_logging"]
 
 
 def _format_value(value: Any) -> str:

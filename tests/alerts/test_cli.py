@@ -138,3 +138,21 @@ wecom_webhook = "{wecom.url('gamma-key-0003')}"
     code, out, _ = _run(capsys, "--config", config, "notify")  # again, within the minute
     assert code == 0 and out.startswith("sent 0,") and waits.search(out)
     assert len(wecom.accepted) == 1
+
+
+def test_notify_and_alerts_say_a_channel_is_paused_and_until_when(setup, capsys, smtp, wecom):
+    config, db_url = setup
+    _run(capsys, "--config", config, "subscribers", "list")
+    _add_plan(db_url)
+    smtp.stop()  # the mail server goes away: refused
+    code, out, _ = _run(capsys, "--config", config, "notify")
+    assert code == 1 and out.startswith("sent 1, failed 0 (will retry), dead 0, skipped 0, 1 waiting for a paused channel")
+    assert re.search(r"e-mail \(SMTP server\) paused until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC after 1 failure", out)
+    assert "skipped:" not in out
+    code, out, err = _run(capsys, "--config", config, "alerts", "--json")
+    view = json.loads(out)
+    [pause] = view["channel_pauses"]
+    assert pause["channel"] == "email" and pause["until"].endswith("Z") and pause["failures"] == 1
+    assert {(i["channel"], i["status"], i["attempts"]) for i in view["alerts"]} == {("email", "pending", 0), ("wecom", "sent", 1)}
+    code, out, err = _run(capsys, "--config", config, "alerts")
+    assert "WARNING: e-mail (SMTP server) paused until" in err

@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from alerts import outbox
+from alerts import outbox, pauses
 from alerts.delivery import deliver_pending
 from alerts.mailer import MailError, SmtpMailer
-from alerts.redact import mask_webhook, redact
+from eduwatch.redact import mask_webhook, redact
 from alerts.render import Notice, render_email, render_wecom
 from alerts.subscribers import (
     SubscriberError,
@@ -116,12 +116,16 @@ def cmd_alerts(args: argparse.Namespace, context: CliContext) -> int:
         views = [alert_view(a) for a in reversed(session.scalars(query).all())]
         problems = outbox.webhook_problems(session)
         counts = outbox.counts(session)
+        paused = list(pauses.paused(session, utcnow()).values())
     if args.json:
         print_json({"alerts": views, "counts": counts,
-                    "webhook_problems": [{"subscriber": n, "error": e} for n, e in problems]})
+                    "webhook_problems": [{"subscriber": n, "error": e} for n, e in problems],
+                    "channel_pauses": [pause_view(p) for p in paused]})
         return 0
     for name, error in problems:
         print(f"WARNING: WeCom webhook of subscriber {name} is wrong: {redact(error)}", file=sys.stderr)
+    for pause in paused:
+        print(f"WARNING: {pause.describe()}", file=sys.stderr)
     rows = [
         [v["id"], v["event_id"], v["subscriber"], v["channel"], v["status"], v["attempts"],
          show_time(v["sent_at"] or v["next_attempt_at"]), cut(v["last_error"] or "", 60), cut(v["title"], 60)]
@@ -130,6 +134,11 @@ def cmd_alerts(args: argparse.Namespace, context: CliContext) -> int:
     print_table(["id", "event", "subscriber", "channel", "status", "tries", "sent/next (UTC)", "last error", "title"], rows)
     print("totals: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "no alerts"))
     return 0
+
+
+def pause_view(pause: pauses.Pause) -> dict[str, Any]:
+    return {"channel": pause.key, "until": json_time(pause.until), "since": json_time(pause.since),
+            "failures": pause.failures, "last_error": redact(pause.last_error)}
 
 
 def cmd_retry(args: argparse.Namespace, context: CliContext) -> int:
@@ -162,10 +171,14 @@ def cmd_notify(args: argparse.Namespace, context: CliContext) -> int:
             print()
         print(f"{len(report.messages)} message(s) would go out (dry run: nothing sent)")
         return 0
-    print(f"sent {report.sent}, failed {report.failed} (will retry), dead {report.dead}, skipped {report.skipped}")
+    print(f"sent {report.sent}, failed {report.failed} (will retry), dead {report.dead}, skipped {report.skipped}"
+          + (f", {report.paused} waiting for a paused channel" if report.paused else ""))
+    for pause in report.pauses.values():  # an outage spends no alert: they go when it is over
+        print(f"  {pause.describe()}")
     if report.skipped:
         with context.db.sessions() as session:
-            for reason, count in skip_reasons(session, started, report.skipped, args.limit).most_common():
+            reasons = skip_reasons(session, started, report.skipped, args.limit, set(report.pauses))
+            for reason, count in reasons.most_common():
                 print(f"  {count} skipped: {reason}")
     if report.waiting and report.next_at is not None:
         # Not a failure and not worth blocking the shell for: the robot allows 20 a minute.
@@ -173,7 +186,7 @@ def cmd_notify(args: argparse.Namespace, context: CliContext) -> int:
               "(the daemon sends them; or run eduwatch notify again then)")
     if report.unknown:
         print(f"{report.unknown} alert(s) had an unknown outcome after a crash: see eduwatch alerts --status dead")
-    return 1 if report.failed or report.dead else 0
+    return 1 if report.failed or report.dead or report.paused else 0
 
 
 def subscriber_view(subscriber: Subscriber) -> dict[str, Any]:

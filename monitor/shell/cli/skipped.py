@@ -20,22 +20,31 @@ from alerts.delivery import DIGEST_GRACE
 from storage.models import Alert, Subscriber
 
 
-def skip_reasons(session: Session, due_by: datetime, skipped: int, limit: int | None) -> Counter[str]:
+def skip_reasons(
+    session: Session, due_by: datetime, skipped: int, limit: int | None, paused: set[str] = frozenset()  # type: ignore[assignment]
+) -> Counter[str]:
     """How many alerts due at ``due_by`` (the pass's start) were held back, per reason.
 
     ``skipped`` is the pass's own count: what the outbox does not explain was taken
-    by another deliverer meanwhile (it is ``sending`` or ``sent`` now).
+    by another deliverer meanwhile (it is ``sending`` or ``sent`` now). Alerts of a
+    ``paused`` channel (pause keys, alerts.pauses) are not skipped: notify reports the pause.
     """
     held = session.scalars(
         select(Alert)
         .join(Subscriber, Alert.subscriber_id == Subscriber.id)
         .where(Alert.status.in_(outbox.RETRYABLE), Alert.next_attempt_at <= due_by, Subscriber.active.is_(True))
     )
-    reasons: Counter[str] = Counter(_reason(alert, limit) for alert in held)
+    reasons: Counter[str] = Counter(_reason(alert, limit) for alert in held if not _paused(alert, paused))
     elsewhere = skipped - sum(reasons.values())
     if elsewhere > 0:
         reasons["taken by another eduwatch deliverer running at the same time"] += elsewhere
     return reasons
+
+
+def _paused(alert: Alert, paused: set[str]) -> bool:
+    channel = CHANNELS[alert.channel]
+    address = channel.address(alert.subscriber)
+    return bool(address) and channel.pause_key(address) in paused
 
 
 def _reason(alert: Alert, limit: int | None) -> str:
