@@ -20,7 +20,9 @@ from typing import Any, Sequence
 from urllib.parse import quote
 
 from eduwatch.event_kinds import ABOLISHED, METADATA_CHANGED, NEW, REPOSTED, REVISED, WITHDRAWN
-from storage.models import Event
+from sqlalchemy.orm import object_session
+
+from storage.models import Event, Revision
 
 KIND_LABELS = {  # one per kind of eduwatch.event_kinds (a test checks none is missing)
     NEW: "新文件 New notice",
@@ -62,6 +64,9 @@ class Notice:
     diff_summary: str | None = None
     diff_html: str | None = None
     body: str = ""
+    document_id: int | None = None
+    revision_number: int | None = None  # the revision the event is about, for a pinned diff link
+    page_url: str | None = None  # the web view's page for it ([web] public_url; see link_to_web)
 
     @property
     def label(self) -> str:
@@ -103,7 +108,36 @@ def notice_from_event(event: Event, reasons: Sequence[str] = ()) -> Notice:
         diff_summary=diff_summary,
         diff_html=details.get("html") if isinstance(details.get("html"), str) else None,
         body=document.body or "",
+        document_id=event.document_id,
+        revision_number=_revision_number(event),
     )
+
+
+def _revision_number(event: Event) -> int | None:
+    session = object_session(event)
+    if event.revision_id is None or session is None:
+        return None
+    revision = session.get(Revision, event.revision_id)
+    return revision.number if revision is not None else None
+
+
+DIFF_KINDS = (REVISED, METADATA_CHANGED)  # alerts about a change link to its diff page
+
+
+def link_to_web(notices: Sequence[Notice], public_url: str | None) -> None:
+    """Point each notice at its page in the web view, when the view has a public address: the
+    diff page of the change (pinned to the event's revision) or the document's page. Built from
+    the configured URL alone: the alerts layer does not know the web view's code."""
+    if not public_url:
+        return
+    base = public_url.rstrip("/")
+    for notice in notices:
+        if notice.document_id is None:
+            continue
+        page = f"{base}/documents/{notice.document_id}"
+        if notice.kind in DIFF_KINDS:
+            page += "/diff" + (f"?to={notice.revision_number}" if notice.revision_number else "")
+        notice.page_url = page
 
 
 # --- shared pieces --------------------------------------------------------------------------
@@ -262,6 +296,8 @@ def email_text(notices: Sequence[Notice], subscriber_name: str, digest: bool) ->
         number_text = f"{number}. " if digest else ""
         lines = [f"{number_text}[{notice.label}] {_one_line(notice.title)}", ""]
         lines += [f"{label}: {value}" for label, value in _fields(notice)]
+        if notice.page_url:
+            lines += ["", f"网页查看 View on the web: {notice.page_url}"]
         if notice.summary:
             lines += ["", f"摘要 Summary: {_one_line(notice.summary)}"]
         if notice.diff_summary or notice.diff_html:
@@ -299,6 +335,9 @@ def email_html(notices: Sequence[Notice], subscriber_name: str, digest: bool) ->
             f'<p><strong style="color:#b35900">{e(notice.label)}</strong></p>',
             f"<table>{rows}</table>",
         ]
+        if notice.page_url:
+            out.append(f'<p><a href="{e(notice.page_url, quote=True)}">在网页上查看{"改动" if notice.kind in DIFF_KINDS else ""} '
+                       "View on the web</a></p>")
         if notice.summary:
             out.append(f"<p>{e(_one_line(notice.summary))}</p>")
         if notice.diff_summary or notice.diff_html:
@@ -357,6 +396,8 @@ def render_wecom(notices: Sequence[Notice]) -> str:
             lines.append(f"摘要: {_md(_one_line(notice.summary))}")
         if notice.diff_summary:
             lines.append(f"改动: {_md(_one_line(notice.diff_summary))}")
+        if notice.page_url:
+            lines.append(f"[在网页上查看]({notice.page_url.replace(')', '%29').replace(' ', '%20')})")
         for title, url in notice.links[:5]:
             lines.append(f"[{_md(_one_line(title)) or '原文'}]({url.replace(')', '%29').replace(' ', '%20')})")
         why = notice.reasons + [line for line in _evidence_lines(notice)[:5]]

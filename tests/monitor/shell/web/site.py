@@ -38,16 +38,17 @@ class Site:
     other_token: str
 
 
-def web_config(db_url: str, public_url: str | None = None) -> Config:
-    return parse_config(web_config_text(db_url, public_url), source="<web test>")
+def web_config(db_url: str, public_url: str | None = None, smtp_port: int | None = None) -> Config:
+    return parse_config(web_config_text(db_url, public_url, smtp_port), source="<web test>")
 
 
-def web_config_text(db_url: str, public_url: str | None = None) -> str:
+def web_config_text(db_url: str, public_url: str | None = None, smtp_port: int | None = None) -> str:
     tables = (
         "[[subscribers]]\nname = \"揭阳规划科\"\nemail = \"guihua@example.org\"\nregions = [\"山东省\"]\n"
         "events = [\"new_plan\", \"plan_revised\"]\n"
         "[[subscribers]]\nname = \"other\"\nemail = \"other@example.org\"\nevents = [\"any_new\"]\n"
         f"[web]\nadmin_token_env = \"{ADMIN_ENV}\"\n" + (f"public_url = \"{public_url}\"\n" if public_url else "")
+        + (f"[alerts.email]\nhost = \"127.0.0.1\"\nport = {smtp_port}\n" if smtp_port else "")
     )
     return config_toml(
         {"name": "huantai", "title": "桓台县人民政府", "region": "山东省淄博市桓台县", "platform": "generic",
@@ -61,8 +62,8 @@ def _record(portal: str, number: int, title: str, body: str, **extra) -> Documen
     return DocumentRecord(portal=portal, url=f"{base}/p-{number}.html", title=title, body=body, **extra)
 
 
-def build_site(db_url: str, public_url: str | None = None) -> Site:
-    config = web_config(db_url, public_url)
+def build_site(db_url: str, public_url: str | None = None, smtp_port: int | None = None) -> Site:
+    config = web_config(db_url, public_url, smtp_port)
     db = Database(db_url)
     store = Store(db)
     store.sync_portals(config.portals)
