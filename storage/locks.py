@@ -2,7 +2,9 @@
 
 A lease is a row ``(name, holder, acquired_at, expires_at)``. Whoever holds an unexpired row
 owns the name; the holder renews it (a heartbeat) well before it expires, so a process that
-is killed outright loses its lease after at most one ``ttl`` and nobody has to clean up.
+is killed outright loses its lease after at most one ``ttl`` and nobody has to clean up — at
+once when the next caller runs on the same host and sees the holder's process is gone
+(:mod:`storage.holders`).
 
 Why a table and not ``flock`` or Redis: the daemon, ``eduwatch crawl``/``recrawl`` and the
 distributed workers may run on different machines, and the one thing they always share is
@@ -19,11 +21,8 @@ a notice board for ``eduwatch status``, not a lease (nobody acquires it).
 
 from __future__ import annotations
 
-import os
-import socket
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Sequence
@@ -33,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from storage.database import Database
+from storage.holders import holder_is_gone, make_holder  # noqa: F401 — make_holder is used through this module
 from storage.models import Lock, utcnow
 
 # The leases every process on one database agrees on (the crawl lease is storage.runs').
@@ -73,11 +73,6 @@ class LeaseBusy(RuntimeError):
             )
 
 
-def make_holder(role: str) -> str:
-    """A holder id that tells an operator where to look: ``daemon@host:pid:1a2b3c``."""
-    return f"{role}@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"[:200]
-
-
 class Locks:
     """Acquire, renew and release named leases on one :class:`Database`."""
 
@@ -99,7 +94,8 @@ class Locks:
     # --- leases ----------------------------------------------------------------------------
 
     def acquire(self, name: str, holder: str, ttl: float) -> bool:
-        """Take ``name`` for ``ttl`` seconds if it is free, expired, or already ours."""
+        """Take ``name`` for ``ttl`` seconds if it is free, expired, already ours, or held by a
+        process of this host that is gone (:func:`storage.holders.holder_is_gone`)."""
         with self.db.transaction() as session:
             now = self.now(session)
             expires = now + timedelta(seconds=ttl)
@@ -110,6 +106,8 @@ class Locks:
                 .execution_options(synchronize_session=False)
             )
             if result.rowcount == 1:
+                return True
+            if self._take_from_dead(session, name, holder, now, expires):
                 return True
         # No row to take over: either nobody ever held it (insert) or somebody holds it now.
         try:
@@ -123,6 +121,20 @@ class Locks:
             return True
         except IntegrityError:
             return False
+
+    @staticmethod
+    def _take_from_dead(session: Session, name: str, holder: str, now: datetime, expires: datetime) -> bool:
+        """Take over a lease whose holder died on this host (the row must still be the dead one's)."""
+        current = session.scalar(select(Lock.holder).where(Lock.name == name))
+        if current is None or not holder_is_gone(current):
+            return False
+        result = session.execute(
+            update(Lock)
+            .where(Lock.name == name, Lock.holder == current)
+            .values(holder=holder, acquired_at=now, expires_at=expires)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1
 
     def acquire_or_raise(self, name: str, holder: str, ttl: float) -> None:
         if not self.acquire(name, holder, ttl):

@@ -202,6 +202,15 @@ class Runs:
 
     def fail_interrupted(self, busy_portals: set[str]) -> list[int]:
         """Fail every ``running`` run whose portal nobody is crawling: its process died."""
+        return self._fail_running(lambda name: name not in busy_portals)
+
+    def fail_orphans(self, portals: Sequence[str]) -> list[int]:
+        """Fail the ``running`` runs of portals whose crawl lease the caller has just taken:
+        whoever ran them is gone (every crawl holds its portal's lease while it runs)."""
+        wanted = set(portals)
+        return self._fail_running(lambda name: name in wanted) if wanted else []
+
+    def _fail_running(self, which: Callable[[str], bool]) -> list[int]:
         closed: list[int] = []
         with self.db.transaction() as session:
             rows = session.execute(
@@ -209,10 +218,9 @@ class Runs:
                 .where(CrawlRun.status == "running")
             ).all()
             for run, name in rows:
-                if name in busy_portals:
-                    continue
-                run.status, run.reason, run.finished_at = "failed", INTERRUPTED, utcnow()
-                closed.append(run.id)
+                if which(name):
+                    run.status, run.reason, run.finished_at = "failed", INTERRUPTED, utcnow()
+                    closed.append(run.id)
         return closed
 
     # --- reading ---------------------------------------------------------------------------
@@ -338,6 +346,7 @@ def portal_leases(
             elif not locks.acquire(name, holder, CRAWL_LEASE_TTL):
                 raise PortalBusy(locks.get(name), portal)
             keepers.append(LeaseKeeper(locks, name, holder, CRAWL_LEASE_TTL).start())
+        Runs(locks.db).fail_orphans(portals)
         yield keepers
     finally:
         for keeper in keepers:
@@ -353,6 +362,7 @@ def free_portal_leases(locks: Locks, portals: Sequence[str], holder: str) -> Ite
     taken = [portal for portal in dict.fromkeys(portals) if locks.acquire(crawl_lease(portal), holder, CRAWL_LEASE_TTL)]
     keeper = LeaseGroupKeeper(locks, [crawl_lease(portal) for portal in taken], holder, CRAWL_LEASE_TTL).start()
     try:
+        Runs(locks.db).fail_orphans(taken)
         yield taken
     finally:
         keeper.stop(release=True)

@@ -13,6 +13,7 @@ import os
 import socket
 
 from monitor.shell.logging_setup import event
+from storage.holders import Holder, holder_is_gone
 from storage.locks import DAEMON_LEASE, DAEMON_LEASE_TTL, Lease, Locks
 
 log = logging.getLogger("eduwatch.daemon")
@@ -37,30 +38,12 @@ def claim_daemon_lease(locks: Locks, holder: str) -> None:
 
 
 def _stale_on_this_host(lease: Lease) -> bool:
-    """A lease left by a daemon of this host whose process is gone (or whose pid is now ours)."""
-    role, _, rest = lease.holder.partition("@")
-    host, _, tail = rest.partition(":")
-    pid_text = tail.split(":", 1)[0]
-    if role != "daemon" or host != socket.gethostname() or not pid_text.isdigit():
+    """A lease left by a daemon of this host whose process is gone, or whose pid is now ours
+    (a container restart: the old daemon had our pid, so it cannot be running)."""
+    who = Holder.parse(lease.holder)
+    if who.role != "daemon" or who.host != socket.gethostname() or who.pid is None:
         return False
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return True  # a container restart: the old daemon had our pid, so it cannot be running
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return _is_zombie(pid)
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except (OSError, IndexError):
-        return False
+    return who.pid == os.getpid() or holder_is_gone(lease.holder)
 
 
 def _refusal(lease: Lease | None) -> str:

@@ -2,12 +2,15 @@
 
 Each pass holds a short lease (:data:`storage.locks.MONITOR_LEASE` /
 :data:`storage.locks.DELIVER_LEASE`) so a CLI command and the daemon never run the same pass
-twice at once; a busy pass is skipped, since its holder is doing the same work.
+twice at once; a busy pass is skipped (its outcome names the holder), since its holder is doing
+the same work. A holder that died on this host does not block anyone: its lease is taken over
+at once (:func:`storage.holders.holder_is_gone`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from typing import Any, Callable
 
 from alerts.delivery import deliver_pending
 from eduwatch.config import Config
@@ -29,7 +32,7 @@ def monitor_and_deliver(db: Database, config: Config, *, deliver: bool = True) -
         finally:
             locks.release(MONITOR_LEASE, holder)
     else:
-        outcome["monitor"] = "busy"
+        outcome["monitor"] = _busy(locks, MONITOR_LEASE)
     if deliver:
         outcome["deliver"] = deliver_once(db, config)
     return outcome
@@ -40,11 +43,17 @@ def deliver_once(db: Database, config: Config) -> Any:
     locks = Locks(db)
     holder = make_holder(DELIVER_LEASE)
     if not locks.acquire(DELIVER_LEASE, holder, ttl=DELIVER_LEASE_TTL):
-        return "busy"
+        return _busy(locks, DELIVER_LEASE)
     try:
         return _as_fields(deliver_pending(db, config))
     finally:
         locks.release(DELIVER_LEASE, holder)
+
+
+def _busy(locks: Locks, name: str) -> str:
+    """``busy (held by daemon@host:pid…)``: the log line says who, so an operator can look."""
+    lease = locks.held(name)
+    return f"busy (held by {lease.holder} since {lease.acquired_at:%H:%M:%S} UTC)" if lease else "busy"
 
 
 def _as_fields(report: Any) -> Any:
@@ -54,3 +63,30 @@ def _as_fields(report: Any) -> Any:
     if hasattr(report, "__dataclass_fields__"):
         return {k: v for k, v in vars(report).items() if isinstance(v, (int, float, str, bool))}
     return str(report)
+
+
+class PassRunner:
+    """Runs ``work`` (the daemon's monitor pass + delivery) in a thread of its own whenever asked,
+    one at a time; asks that arrive while it runs are coalesced into one more run.
+
+    Why a thread of its own: the first pass over a large store can take a minute, and a crawl
+    child's slot must not wait for it — the next batch of due portals would start late.
+    """
+
+    def __init__(self, work: Callable[[], None], stop: threading.Event) -> None:
+        self.work, self.stop = work, stop
+        self._wanted = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name="passes", daemon=True)
+
+    def start(self) -> "PassRunner":
+        self.thread.start()
+        return self
+
+    def ask(self) -> None:
+        self._wanted.set()
+
+    def _loop(self) -> None:
+        while not self.stop.is_set():
+            if self._wanted.wait(0.5) and not self.stop.is_set():
+                self._wanted.clear()
+                self.work()
