@@ -41,7 +41,7 @@ def test_compose_runs_postgres_redis_scheduler_and_workers() -> None:
     yaml = pytest.importorskip("yaml")  # PyYAML is not an eduwatch dependency
     compose = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text(encoding="utf-8"))
     services = compose["services"]
-    assert set(services) == {"postgres", "redis", "scheduler", "worker"}
+    assert set(services) == {"postgres", "redis", "scheduler", "worker", "web"}
     assert services["scheduler"]["command"] == ["daemon", "--distributed"]
     assert services["worker"]["command"] == ["worker"]
     assert services["worker"]["deploy"]["replicas"] >= 2
@@ -50,3 +50,16 @@ def test_compose_runs_postgres_redis_scheduler_and_workers() -> None:
     assert dockerfile.startswith("# ") and "FROM python:3.11-slim" in dockerfile and "pip install ." in dockerfile
     env = (DEPLOY / "eduwatch.env.example").read_text(encoding="utf-8")
     assert "PGPASSWORD=" in env and "EDUWATCH_SMTP_PASSWORD=" in env
+
+
+def test_web_view_unit_and_compose_service_stay_on_loopback() -> None:
+    service = _unit("eduwatch-web.service")["Service"]
+    assert service["ExecStart"].endswith(" web")  # host and port from [web]: 127.0.0.1:8080 by default
+    assert service["Restart"] == "on-failure" and service["EnvironmentFile"] == "/etc/eduwatch/eduwatch.env"
+    import yaml
+
+    web = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text(encoding="utf-8"))["services"]["web"]
+    assert web["command"][0] == "web"
+    assert all(port.startswith("127.0.0.1:") for port in web["ports"])  # published on the host's loopback only
+    config = load_config(DEPLOY / "eduwatch.example.toml")
+    assert config.web.host == "127.0.0.1" and config.web.admin_token_env == "EDUWATCH_ADMIN_TOKEN"
