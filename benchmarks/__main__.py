@@ -29,6 +29,7 @@ BENCHMARKS: dict[str, str] = {
     "classifier_quality": "benchmarks.classifier_quality",  # 5, the classifier's precision/recall and time
     "alert_delivery": "benchmarks.alert_delivery",  # 6
     "crawl_memory": "benchmarks.crawl_memory",  # 7
+    "web_view": "benchmarks.web_view",  # the web view: page render times and search latency
     "freshness": "benchmarks.freshness",  # issue 11: changes within their bound, requests per cycle
 }
 

@@ -29,6 +29,9 @@ EXPECTED = {
     "alert_delivery": ["e-mails, one delivery pass", "busy webhook, most in any", "busy webhook, alerts delivered",
                        "quiet webhooks, last message after", "slowest delivery pass, returned after"],
     "crawl_memory": ["full crawl peak RSS"],
+    "web_view": ["sqlite document page median", "sqlite document page p95", "sqlite diff page median",
+                 "sqlite diff page p95", "sqlite search 2-character median", "sqlite search 2-character p95",
+                 "sqlite search 6-character median", "sqlite search 6-character p95"],
     "freshness": [f"{strategy}: {figure}" for strategy in
                   ("eduwatch freshness", "list-only (today)", "refetch-everything", "Nutch-style adaptive")
                   for figure in ("changes found within bound", "detection delay median", "detection delay p95",
