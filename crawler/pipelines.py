@@ -25,6 +25,7 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.asyncio import create_looping_call
 
 from storage.records import DocumentRecord, FetchError
+from storage.runs import STORE_REFUSED
 from storage.store import SaveResult, Store
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ def save_records(store: Store, records: Sequence[DocumentRecord], run_id: int,
     for record, result in zip(records, store.save_documents_each(records, run_id)):
         if isinstance(result, Exception):  # a bad record must not stop the crawl; the run lists it
             log.error("could not save %s: %s: %s", record.url, type(result).__name__, result)
-            ledger.errors.append(FetchError(record.url, f"store refused the document: {type(result).__name__}: {result}"))
+            ledger.errors.append(FetchError(record.url, f"{STORE_REFUSED}: {type(result).__name__}: {result}"))
             results.append(None)
             continue
         ledger.saved[result.outcome] += 1

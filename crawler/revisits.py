@@ -25,6 +25,7 @@ from crawler.freshness import (
 )
 from eduwatch.config import Config, PortalConfig, parse_schedule
 from storage.database import Database
+from storage.runs import Runs
 from storage.freshness import CheckUpdate, SourceClock, record_checks, record_deep_walk, source_clocks
 from storage.records import DocumentRecord
 
@@ -65,7 +66,8 @@ class RunFreshness:
         self.pages, portal_clock = source_clocks(db, portal)
         self.baseline = portal_clock.baseline_at
         self.last_deep_walk = portal_clock.last_deep_walk
-        self.deep = full or (planning and deep_walk_due(portal, self.last_deep_walk, self.now, settings))
+        self.deep = full or (planning and (deep_walk_due(portal, self.last_deep_walk, self.now, settings)
+                                           or self._resumes(db, portal)))
         self.plan = (plan_revisits(self.pages.values(), self.now, settings, self.baseline) if planning and not full
                      else RevisitPlan((), 0, 0))
         self.revisit = frozenset(self.plan.chosen)
@@ -73,6 +75,14 @@ class RunFreshness:
         if self.plan.due:
             log.info("%s: %d known pages due, %d revisited this run, %d deferred%s", portal, self.plan.due,
                      len(self.plan.chosen), self.plan.deferred, "; deep walk" if self.deep else "")
+
+    @staticmethod
+    def _resumes(db: Database, portal: str) -> bool:
+        """The last run left its walk unfinished: this one walks every list to its end."""
+        why = Runs(db).unfinished_walk(portal)
+        if why:
+            log.info("%s: walking every list to its end (%s)", portal, why)
+        return why is not None
 
     # --- checks ---------------------------------------------------------------------------
 

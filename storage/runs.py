@@ -35,6 +35,7 @@ CRAWL_LEASE_TTL = 60.0  # renewed every 20 s while the crawl runs; a killed hold
 TRIGGERS = ("manual", "schedule", "worker", "benchmark")
 FAILED_STATUSES = ("failed", "blocked")  # what counts as a failed run for back-off and reports
 INTERRUPTED = "interrupted: the process running this crawl stopped before it finished"
+STORE_REFUSED = "store refused the document"  # the start of a FetchError's reason for a failed save
 
 
 def crawl_lease(portal: str) -> str:
@@ -240,6 +241,27 @@ class Runs:
         with self.db.sessions() as session:
             return set(session.scalars(
                 select(CrawlRun.id).where(CrawlRun.id.in_(list(run_ids)), CrawlRun.status == "running")))
+
+    def unfinished_walk(self, portal: str) -> str | None:
+        """Why the portal's latest finished run may have left documents of its lists unstored:
+        it failed or was stopped (killed, timed out, a list page unreadable) or the store refused
+        documents (the database went away). None when it ended cleanly.
+
+        The next run must then walk the lists to their ends: an incremental walk stops at the
+        first page it knows, and the documents the broken run never reached sit below it.
+        """
+        with self.db.sessions() as session:
+            run = session.scalars(
+                select(CrawlRun).join(Portal, CrawlRun.portal_id == Portal.id)
+                .where(Portal.name == portal, CrawlRun.status != "running")
+                .order_by(CrawlRun.id.desc()).limit(1)
+            ).first()
+            if run is None:
+                return None
+            if run.status != "ok":
+                return f"run {run.id} ended {run.status}"
+            refused = sum(1 for e in run.error_log or [] if STORE_REFUSED in str(e.get("reason", "")))
+            return f"run {run.id}: the store refused {refused} document(s)" if refused else None
 
     def consecutive_failures(self, portal: str, limit: int = 50) -> int:
         """Finished runs of ``portal`` that failed or were blocked, newest first, until an ok one."""
