@@ -40,6 +40,7 @@ class StorePipeline:
         self.buffer: list[DocumentRecord] = []
         self._oldest: float | None = None  # time.monotonic() when the buffer's first record came
         self._timer: Any = None
+        self._pages_counted = 0  # pages already added to the run's row (a killed run keeps them)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "StorePipeline":
@@ -81,7 +82,9 @@ class StorePipeline:
             return
         batch, self.buffer, self._oldest = self.buffer, [], None
         spider = self.crawler.spider
-        results = save_records(spider.store, batch, spider.run_id, spider)
+        pages = getattr(spider, "pages_fetched", 0)
+        results = save_records(spider.store, batch, spider.run_id, spider, pages=pages - self._pages_counted)
+        self._pages_counted = pages
         for result in results:
             if result is not None:
                 self.outcomes[result.outcome] += 1
@@ -106,14 +109,14 @@ class RunLedger(Protocol):
 
 
 def save_records(store: Store, records: Sequence[DocumentRecord], run_id: int,
-                 ledger: RunLedger) -> list[SaveResult | None]:
+                 ledger: RunLedger, *, pages: int = 0) -> list[SaveResult | None]:
     """Save ``records`` into run ``run_id`` (one transaction, all-or-nothing per document).
 
     A record the store refuses costs only itself: it is a FetchError in ``ledger`` (the run
     lists it) and None in the result. The pipeline and distributed workers both save here.
     """
     results: list[SaveResult | None] = []
-    for record, result in zip(records, store.save_documents_each(records, run_id)):
+    for record, result in zip(records, store.save_documents_each(records, run_id, pages=pages)):
         if isinstance(result, Exception):  # a bad record must not stop the crawl; the run lists it
             log.error("could not save %s: %s: %s", record.url, type(result).__name__, result)
             ledger.errors.append(FetchError(record.url, f"{STORE_REFUSED}: {type(result).__name__}: {result}"))

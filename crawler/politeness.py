@@ -47,6 +47,9 @@ class CookieRedirectMiddleware(RedirectMiddleware):
         try:
             if same > MAX_SAME_URL_REDIRECTS:
                 raise IgnoreRequest("max same-URL redirections reached")
+            if not same and redirected.url in request.meta.get("redirect_urls", []):
+                # A -> B -> A: the dupefilter would drop the second A without a word; say it.
+                raise IgnoreRequest("redirect cycle")
             result = super()._redirect(redirected, request, reason)
         except IgnoreRequest:
             chain = [*request.meta.get("redirect_urls", []), request.url]

@@ -412,14 +412,17 @@ def busy_portals(locks: Locks) -> set[str]:
 # --- what saving a batch tells its run (inside the store's own transaction) ------------------------
 
 
-def count_documents(connection: Connection, run_id: int, *, new: int, updated: int) -> None:
-    """Add a saved batch's outcomes to its run, as SQL increments: concurrent savers lose none."""
-    if not (new or updated):
+def count_documents(connection: Connection, run_id: int, *, new: int, updated: int, pages: int = 0) -> None:
+    """Add a saved batch's outcomes (and the pages fetched since the last batch) to its run, as
+    SQL increments: concurrent savers lose none, and a run killed before it closes still says
+    how many pages it fetched beside the documents it stored."""
+    if not (new or updated or pages):
         return
     runs = CrawlRun.__table__
     connection.execute(
         update(runs).where(runs.c.id == run_id)
-        .values(docs_new=runs.c.docs_new + new, docs_updated=runs.c.docs_updated + updated)
+        .values(docs_new=runs.c.docs_new + new, docs_updated=runs.c.docs_updated + updated,
+                pages_fetched=runs.c.pages_fetched + pages)
     )
 
 

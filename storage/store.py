@@ -191,7 +191,8 @@ class Store:
                 results.extend(self.save_document(record, run_id) for record in chunk)
         return results
 
-    def save_documents_each(self, records: Sequence[DocumentRecord], run_id: int) -> list[SaveResult | Exception]:
+    def save_documents_each(self, records: Sequence[DocumentRecord], run_id: int, *,
+                            pages: int = 0) -> list[SaveResult | Exception]:
         """:meth:`save_documents` for a crawl: a record the store refuses costs only itself.
 
         Each chunk is tried in one transaction; if that fails for any reason (nothing of it is
@@ -203,7 +204,8 @@ class Store:
         for start in range(0, len(records), MAX_BATCH):
             chunk = records[start : start + MAX_BATCH]
             try:
-                results.extend(self._save_batch(chunk, run_id))
+                results.extend(self._save_batch(chunk, run_id, pages=pages))
+                pages = 0
                 continue
             except Exception as exc:  # noqa: BLE001 — find the culprit(s) one by one
                 log.info("batch of %d failed (%s); saving one by one", len(chunk), type(exc).__name__)
@@ -214,7 +216,7 @@ class Store:
                     results.append(exc)
         return results
 
-    def _save_batch(self, records: Sequence[DocumentRecord], run_id: int) -> list[SaveResult]:
+    def _save_batch(self, records: Sequence[DocumentRecord], run_id: int, *, pages: int = 0) -> list[SaveResult]:
         # Core statements, no ORM session: the unit of work cost more per sighting than the SQL
         # itself (a flush sorts, diffs and refreshes every object).
         with self.db.engine.begin() as connection:
@@ -223,7 +225,8 @@ class Store:
             saved = [self._save(connection, record, its_keys, run_id, batch) for record, its_keys in zip(records, keys)]
             write_batch(connection, batch)
             index_documents(connection, _content_changed(batch))  # searchable as it is committed
-            count_documents(connection, run_id, new=batch.counters["new"], updated=batch.counters["updated"])
+            count_documents(connection, run_id, new=batch.counters["new"], updated=batch.counters["updated"],
+                            pages=pages)
             return [SaveResult(id_of(document), outcome) for document, outcome in saved]
 
     def _save(

@@ -80,6 +80,7 @@ def test_a_crawl_killed_at_its_time_limit_is_made_good_by_the_next_run(
     [killed] = run_crawl(slow, [server.site.name], timeout=2.5)
     assert killed.status == "failed"
     assert _stored(sqlite_url) < len(server.site.listed())
+    assert killed.docs_new > 0 and killed.pages_fetched > killed.docs_new  # true counters, not pages=0
     [next_run] = run_crawl(config, [server.site.name])
     assert next_run.status == "ok"
     assert _stored(sqlite_url) == len(server.site.listed())
