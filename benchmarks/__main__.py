@@ -30,6 +30,7 @@ BENCHMARKS: dict[str, str] = {
     "alert_delivery": "benchmarks.alert_delivery",  # 6
     "crawl_memory": "benchmarks.crawl_memory",  # 7
     "web_view": "benchmarks.web_view",  # the web view: page render times and search latency
+    "daemon_scale": "benchmarks.daemon_scale",  # 8, issue 14: the real daemon keeps N portals on schedule
     "freshness": "benchmarks.freshness",  # issue 11: changes within their bound, requests per cycle
 }
 

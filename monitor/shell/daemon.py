@@ -58,6 +58,7 @@ from eduwatch.config import Config
 from monitor.shell.daemon_lease import DaemonRefused, claim_daemon_lease
 from monitor.shell.dispatch import Batch, Dispatcher, Notice
 from monitor.shell.logging_setup import event
+from monitor.shell.pass_runner import PassRunner
 from monitor.shell.passes import deliver_once, monitor_and_deliver
 from monitor.shell.reports import report_batch
 from monitor.shell.schedules import Schedule, backoff_delay, first_run
@@ -109,6 +110,7 @@ class Daemon:
         self._finished: queue.Queue[tuple[Batch, dict[str, datetime]]] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._published: dict[str, datetime] = {}  # one entry per portal, never more
+        self.passes: PassRunner | None = None  # the running daemon's monitor passes, off the batch threads
 
     # --- start and stop ------------------------------------------------------------------
 
@@ -172,7 +174,8 @@ class Daemon:
     def _start_delivery(self) -> None:
         thread = threading.Thread(target=self._deliver_loop, name="deliver", daemon=True)
         thread.start()
-        self._threads.append(thread)
+        self.passes = PassRunner(self._monitor_and_deliver, self.stop_event).start()
+        self._threads += [thread, self.passes.thread]
 
     def _deliver_loop(self) -> None:
         interval = self.config.daemon.deliver_interval
@@ -283,7 +286,10 @@ class Daemon:
                   seconds=seconds, reason=summary.reason or "")
         hold = report_batch(self.db, summaries, self.schedules, self.config.daemon.failure_backoff_after, started)
         if summaries and not self.stop_event.is_set():
-            self._monitor_and_deliver(len(summaries))
+            if self.passes is not None:
+                self.passes.ask()  # the running daemon: its pass thread, so the child slot is free now
+            else:
+                self._monitor_and_deliver()
         return summaries, hold
 
     def _crawl(self, batch: Batch) -> tuple[list[RunSummary], list[str]]:
@@ -303,10 +309,10 @@ class Daemon:
         source = self.config.source
         return None if source.startswith("<") else source
 
-    def _monitor_and_deliver(self, runs: int) -> None:
+    def _monitor_and_deliver(self) -> None:
         try:
             outcome = monitor_and_deliver(self.db, self.config)
-            event(log, "monitor.done", runs=runs, **_flat(outcome))
+            event(log, "monitor.done", **_flat(outcome))
         except Exception as exc:  # noqa: BLE001
             log.exception("monitor/delivery pass failed")
             event(log, "monitor.error", logging.ERROR, error=f"{type(exc).__name__}: {exc}")
@@ -316,7 +322,7 @@ class Daemon:
         if self.stop_event.is_set():
             return
         if self.distributed:
-            self._monitor_and_deliver(0)
+            self._monitor_and_deliver()
             return
         try:
             outcome = deliver_once(self.db, self.config)

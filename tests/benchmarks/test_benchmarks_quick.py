@@ -32,6 +32,9 @@ EXPECTED = {
     "web_view": ["sqlite document page median", "sqlite document page p95", "sqlite diff page median",
                  "sqlite diff page p95", "sqlite search 2-character median", "sqlite search 2-character p95",
                  "sqlite search 6-character median", "sqlite search 6-character p95"],
+    "daemon_scale": [f"daemon 300 {mode} {figure}" for mode in ("new", "old one-portal-per-child")
+                     for figure in ("runs on time", "lag median", "lag max", "daemon peak RSS",
+                                    "crawl child peak RSS", "CPU per cycle")],
     "freshness": [f"{strategy}: {figure}" for strategy in
                   ("eduwatch freshness", "list-only (today)", "refetch-everything", "Nutch-style adaptive")
                   for figure in ("changes found within bound", "detection delay median", "detection delay p95",
