@@ -28,6 +28,7 @@ import platformdirs
 from eduwatch import config_checks as checks
 from eduwatch.config_checks import parse_schedule
 from eduwatch.config_reader import ConfigError, TableReader, required, setting, table, table_path
+from eduwatch.config_whole import check_loaded, check_references
 from eduwatch.event_kinds import DEFAULT_EVENT_FILTERS, EVENT_FILTERS
 from eduwatch.platforms import PLATFORM_NAMES, PLATFORMS
 
@@ -44,7 +45,7 @@ DEFAULT_CONFIG = Path(__file__).with_name("default_config.toml")
 
 @dataclass(frozen=True)
 class DatabaseConfig:
-    url: str = setting("", checks.text)  # empty: a SQLite file in the user's data directory (see load)
+    url: str = setting("", checks.database_url)  # empty: a SQLite file in the user's data directory (see load)
 
 
 @dataclass(frozen=True)
@@ -111,8 +112,8 @@ class EmailConfig:
     port: int = setting(25, checks.whole(1, 65535))
     security: str = setting("none", checks.one_of(*SECURITY_MODES))
     username: str | None = setting(None, checks.text)
-    password_env: str | None = setting(None, checks.nonempty)
-    from_addr: str = setting("eduwatch@localhost", checks.nonempty, key="from")
+    password_env: str | None = setting(None, checks.env_name)  # named and set when username is (load)
+    from_addr: str = setting("eduwatch@localhost", checks.sender_address, key="from")
     timeout: float = setting(30.0, checks.number(1, 600))
 
     def password(self) -> str | None:
@@ -160,7 +161,7 @@ class DaemonConfig:
 
 @dataclass(frozen=True)
 class RedisConfig:
-    url: str = setting("redis://127.0.0.1:6379/0", checks.text)
+    url: str = setting("redis://127.0.0.1:6379/0", checks.redis_url)
     key_prefix: str = setting("eduwatch", checks.text)
 
 
@@ -175,7 +176,7 @@ class WebConfig:
     public_url: str | None = setting(None, checks.http_url)
     # The environment variable holding the admin token (retry an alert, ask for a recrawl);
     # without one the web view only reads.
-    admin_token_env: str | None = setting(None, checks.nonempty)
+    admin_token_env: str | None = setting(None, checks.env_name)
 
     def admin_token(self) -> str | None:
         """The admin token, read from the environment only when it is needed."""
@@ -215,9 +216,15 @@ def default_database_url() -> str:
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
-    """Load ``path``, else ``$EDUWATCH_CONFIG``, else the built-in default."""
+    """Load ``path``, else ``$EDUWATCH_CONFIG``, else the built-in default, and check it whole.
+
+    Besides every key (:func:`parse_config`), a loaded configuration must be runnable: not
+    empty, with portals, the SMTP password's variable set (:func:`check_loaded`).
+    """
     text, source = _read_config(path)
-    return parse_config(text, source=source)
+    config = parse_config(text, source=source)
+    check_loaded(config, text, TableReader(text, source))
+    return config
 
 
 def _read_config(path: str | os.PathLike[str] | None) -> tuple[str, str]:
@@ -225,10 +232,16 @@ def _read_config(path: str | os.PathLike[str] | None) -> tuple[str, str]:
     chosen = path or os.environ.get("EDUWATCH_CONFIG")
     file = Path(chosen) if chosen else DEFAULT_CONFIG
     try:
-        text = file.read_text(encoding="utf-8")
+        data = file.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{file}: cannot read the configuration: {exc.strerror}") from exc
-    return text, str(file) if chosen else "<built-in default>"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{file}:{line}: not UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8 "
+                          "(GBK/GB18030 files must be converted, e.g. iconv -f GB18030 -t UTF-8)") from None
+    return text.removeprefix("\ufeff"), str(file) if chosen else "<built-in default>"
 
 
 def load_config_once(path: str | os.PathLike[str] | None = None) -> Config:
@@ -267,7 +280,9 @@ def parse_config(text: str, source: str = "<string>") -> Config:
             values[item.name] = cls(**reader.read(cls, _table_at(reader, raw, path), path))  # type: ignore[operator]
     if not values["database"].url:
         values["database"] = DatabaseConfig(url=default_database_url())
-    return Config(**values, source=source)
+    config = Config(**values, source=source)
+    check_references(config, reader)
+    return config
 
 
 def _check_table_names(reader: TableReader, raw: dict[str, Any]) -> None:

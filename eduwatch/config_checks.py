@@ -9,9 +9,12 @@ line, the table and the key.
 from __future__ import annotations
 
 import re
+from email.utils import parseaddr
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 from eduwatch.event_kinds import EVENT_FILTERS
+from eduwatch.redact import redact
 
 Check = Callable[[Any], Any]
 
@@ -21,14 +24,32 @@ _LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def parse_schedule(text: str) -> tuple[str, float | str]:
-    """``"every 2h"`` -> ("interval", 7200.0); a five-field cron line -> ("cron", text)."""
+    """``"every 2h"`` -> ("interval", 7200.0); a five-field cron line -> ("cron", text).
+
+    Both are checked here, at load, so no command accepts what the daemon would later refuse:
+    an interval must be positive, and a cron line must be one APScheduler's CronTrigger builds
+    (every field's values in range: minute 0-59, hour 0-23, day 1-31, month 1-12, weekday 0-6).
+    """
     match = _SCHEDULE.match(text.strip())
     if match:
         unit = {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
-        return "interval", float(int(match.group(1)) * unit)
+        seconds = float(int(match.group(1)) * unit)
+        if seconds <= 0:
+            raise ValueError(f"{text!r}: an interval must be longer than 0")
+        return "interval", seconds
     if len(text.split()) == 5:
+        _check_cron(text.strip())
         return "cron", text.strip()
     raise ValueError(f'{text!r} is neither "every N[s|m|h|d]" nor a five-field cron expression')
+
+
+def _check_cron(line: str) -> None:
+    from apscheduler.triggers.cron import CronTrigger  # only when a config has a cron line
+
+    try:
+        CronTrigger.from_crontab(line)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{line!r} is not a valid cron line: {exc}") from None
 
 
 def text(value: Any) -> str:
@@ -112,8 +133,45 @@ def slug(value: Any) -> str:
 
 def http_url(value: Any) -> str:
     value = text(value)
-    if not re.match(r"^https?://[^/\s]+", value):
-        raise ValueError(f"{value!r} is not an http(s) URL")
+    if not re.match(r"^https?://[^/\s]+", value) or not _host_and_port_ok(value):
+        raise ValueError(f"{redact(value)!r} is not an http(s) URL")
+    return value
+
+
+def _host_and_port_ok(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError on a port that is not a number in range)
+    except ValueError:
+        return False
+    return bool(parts.hostname)
+
+
+def database_url(value: Any) -> str:
+    """Empty (the default SQLite file), or a URL SQLAlchemy parses with a driver it knows."""
+    value = text(value)
+    if not value:
+        return value
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        make_url(value).get_dialect()
+    except NoSuchModuleError:  # (an ArgumentError too: caught first)
+        raise ValueError(f"{redact(value)!r}: unknown database or driver (use postgresql+psycopg:// or sqlite:///)") from None
+    except (ArgumentError, ValueError):
+        raise ValueError(f"{redact(value)!r} is not a database URL (e.g. postgresql+psycopg://user@host/db, "
+                         "sqlite:////var/lib/eduwatch/eduwatch.db)") from None
+    except ImportError as exc:
+        raise ValueError(f"{redact(value)!r}: its driver is not installed ({exc.name})") from None
+    return value
+
+
+def redis_url(value: Any) -> str:
+    value = text(value)
+    if not re.match(r"^(redis|rediss|unix)://", value) or (not value.startswith("unix:") and not _host_and_port_ok(
+            "http" + value[value.index(":"):])):
+        raise ValueError(f"{redact(value)!r} is not a Redis URL (redis://host:6379/0, rediss://…, unix:///path)")
     return value
 
 
@@ -125,6 +183,22 @@ def email_address(value: Any) -> str:
     value = nonempty(value)
     if not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", value):
         raise ValueError(f"{value!r} is not an e-mail address")
+    return value
+
+
+def sender_address(value: Any) -> str:
+    """The ``From`` of alerts: an address, optionally with a display name (``eduwatch <a@b.org>``)."""
+    value = nonempty(value)
+    name, address = parseaddr(value)
+    if not re.match(r"^[^@\s<>]+@[^@\s<>]+$", address) or (not name and address != value.strip()):
+        raise ValueError(f"{value!r} is not an e-mail address")
+    return value
+
+
+def env_name(value: Any) -> str:
+    value = nonempty(value)
+    if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", value):
+        raise ValueError(f"{value!r} is not an environment variable name")
     return value
 
 

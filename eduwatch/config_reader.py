@@ -61,8 +61,8 @@ class TableReader:
         self.source = source
 
     def fail(self, where: str, key: str, problem: str) -> ConfigError:
-        # A missing key has no line of its own: point at the table's name line instead.
-        line = self._line_of(where, key) or self._line_of(where, "name")
+        # A missing key has no line of its own: point at the table's name line, else its header.
+        line = self._line_of(where, key) or self._line_of(where, "name") or self._header_line(where)
         at = f":{line}" if line else ""
         return ConfigError(f"{self.source}{at}: [{where}] {key}: {problem}")
 
@@ -121,6 +121,11 @@ class TableReader:
                 if not label or label in line or self._table_has(number, label):
                     return number
         return None
+
+    def _header_line(self, where: str) -> int | None:
+        """The line of ``[where]`` itself (tables without a ``name``, e.g. ``[alerts.email]``)."""
+        header = re.compile(rf"^\s*\[\s*{re.escape(where)}\s*\]")
+        return next((number for number, line in enumerate(self.lines, start=1) if header.match(line)), None)
 
     def _table_has(self, line_no: int, label: str) -> bool:
         start = line_no - 1

@@ -5,7 +5,8 @@ Why on the ground floor: log lines (monitor/shell/logging_setup.py), CLI output,
 floor may import ``eduwatch``. What is masked:
 
 - credentials inside any URL, ``scheme://user:password@host`` (portal, database, Redis, SMTP,
-  proxy URLs) -> ``scheme://user:***@host``;
+  proxy URLs) -> ``scheme://user:***@host``, and a bare ``user:password@host`` as exception
+  texts quote a netloc;
 - query-string secrets (``key=``, ``token=``, ``password=`` …); a long webhook ``key`` keeps
   its last four characters (``key=****abcd``) so an operator can tell robots apart;
 - ``password: x`` / ``"password": "x"`` and ``Authorization: Bearer x``.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import Any, TextIO
 
 MASK = "***"
 _KEY = re.compile(r"(?i)\b(key=)([^&\s'\"<>#]+)")
@@ -27,6 +28,8 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?i)(\"?(?:password|passwd|secret|token)\"?\s*[:=]\s*\"?)[^\s\"',}]+"), rf"\1{MASK}"),
     # scheme://user:password@host (the user may be empty: redis://:password@host)
     (re.compile(r"(?i)([a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s/]+@"), rf"\1{MASK}@"),
+    # user:password@host without a scheme in front (an exception quoting a URL's netloc)
+    (re.compile(r"(?<![\w/:.%+-])(?!mailto:)([\w.%+-]+:)[^\s@/:'\"]+@(?=[\w\[])"), rf"\1{MASK}@"),
     # Authorization: Bearer xyz
     (re.compile(r"(?i)(authorization\W+(?:bearer|basic)\s+)[^\s'\"]+"), rf"\1{MASK}"),
 )
@@ -102,3 +105,23 @@ def install_log_redaction(names: tuple[str, ...] = ("httpx", "httpcore")) -> Non
         logger = logging.getLogger(name)
         if not any(isinstance(f, SecretFilter) for f in logger.filters):
             logger.addFilter(SecretFilter())
+
+
+class RedactingStream:
+    """A text stream whose every write is :func:`redact` ed: the CLI's stdout and stderr.
+
+    Why at the stream: commands print configuration values, stored reasons, source URLs and
+    exception texts in many places; masking where the text leaves the process covers them
+    all, as the log handler's filter does for log lines. Writes are whole strings (``print``
+    writes its text, then the line end), so a secret is never split across two writes.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(redact(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:  # flush, fileno, isatty, encoding … of the real stream
+        return getattr(self._stream, name)

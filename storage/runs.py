@@ -24,6 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from eduwatch.redact import redact
 from storage.database import Database
 from storage.locks import Lease, LeaseBusy, LeaseGroupKeeper, LeaseKeeper, Locks
 from storage.models import CrawlRun, Portal, utcnow
@@ -169,10 +170,10 @@ class Runs:
         with self.db.transaction() as session:
             run = session.get_one(CrawlRun, run_id)
             run.finished_at = utcnow()
-            run.status, run.reason = status, reason
+            run.status, run.reason = status, _masked(reason)
             run.pages_fetched = outcome.pages_fetched
             run.errors = len(errors)
-            run.error_log = [{"url": e.url, "reason": e.reason} for e in errors[:MAX_LOGGED_ERRORS]]
+            run.error_log = _error_log(errors)
             if docs is not None:
                 run.docs_new, run.docs_updated = docs
             return RunSummary.of(run)
@@ -184,9 +185,9 @@ class Runs:
         with self.db.transaction() as session:
             run = session.get_one(CrawlRun, run_id)
             if run.status == "running":
-                run.status, run.reason, run.finished_at = "failed", reason, utcnow()
+                run.status, run.reason, run.finished_at = "failed", _masked(reason), utcnow()
             elif stopped and run.status != "ok":
-                run.reason = f"{reason} ({run.reason})" if run.reason else reason
+                run.reason = _masked(f"{reason} ({run.reason})" if run.reason else reason)
             return RunSummary.of(run)
 
     def cancel(self, run_id: int, why: str, *, pages_fetched: int, errors: Sequence[FetchError] = ()) -> None:
@@ -195,11 +196,11 @@ class Runs:
         with self.db.transaction() as session:
             run = session.get_one(CrawlRun, run_id)
             if run.status == "running":
-                run.status, run.reason, run.finished_at = "failed", why, utcnow()
+                run.status, run.reason, run.finished_at = "failed", _masked(why), utcnow()
                 run.pages_fetched = pages_fetched
                 if errors:
                     run.errors = len(errors)
-                    run.error_log = [{"url": e.url, "reason": e.reason} for e in list(errors)[:MAX_LOGGED_ERRORS]]
+                    run.error_log = _error_log(errors)
 
     def fail_interrupted(self, busy_portals: set[str]) -> list[int]:
         """Fail every ``running`` run whose portal nobody is crawling: its process died."""
@@ -433,3 +434,16 @@ def run_portal(connection: Connection, run_id: int) -> tuple[int, str]:
         select(runs.c.portal_id, Portal.title).join(Portal, Portal.id == runs.c.portal_id).where(runs.c.id == run_id)
     ).one()
     return row.portal_id, row.title
+
+
+# --- what a run's row may hold ----------------------------------------------------------------
+# Reasons and error logs quote URLs, and a portal's URL may carry user:password@ (or a
+# key=): every write of them goes through these, so no credential is ever stored.
+
+
+def _masked(reason: str | None) -> str | None:
+    return redact(reason) if reason else reason
+
+
+def _error_log(errors: Sequence[FetchError]) -> list[dict[str, str]]:
+    return [{"url": redact(e.url), "reason": redact(e.reason)} for e in list(errors)[:MAX_LOGGED_ERRORS]]

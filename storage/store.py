@@ -20,6 +20,7 @@ from sqlalchemy import Connection, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from eduwatch.config import PortalConfig
+from eduwatch.redact import redact
 from storage.database import Database
 from storage.identity import identity_keys
 from storage.models import Document, Portal, Source, utcnow
@@ -91,7 +92,9 @@ class Store:
             for config in portals:
                 row = existing.get(config.name) or Portal(name=config.name)
                 row.title, row.region = config.title, config.region
-                row.platform, row.base_url = config.platform, config.base_url
+                # The row is for reading (web view, alerts); the crawler reads the configuration.
+                # So a base_url's user:password@ stays in the file and never reaches the database.
+                row.platform, row.base_url = config.platform, redact(config.base_url)
                 session.add(row)
 
     # --- what the crawler already knows ------------------------------------------------------

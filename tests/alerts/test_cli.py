@@ -16,8 +16,8 @@ from tests.monitor.json_times import assert_utc_times
 
 @pytest.fixture
 def setup(config_file: ConfigFile, sqlite_url: str, smtp, wecom) -> tuple[str, str]:
-    """(config path, database URL): no portals, e-mail and one subscriber on the local servers."""
-    return str(config_file(tables=alert_tables(smtp, wecom))), sqlite_url
+    """(config path, database URL): one portal, e-mail and one subscriber on the local servers."""
+    return str(config_file("huilai", tables=alert_tables(smtp, wecom))), sqlite_url
 
 
 def _run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -118,7 +118,7 @@ def test_retry_by_id(setup, capsys, wecom):
 
 
 def test_notify_says_what_waits_for_the_rate_limit(config_file: ConfigFile, sqlite_url: str, capsys, wecom):
-    config, db_url = str(config_file(tables=f"""
+    config, db_url = str(config_file("huilai", tables=f"""
 [alerts.wecom]
 rate_per_minute = 1
 [[subscribers]]
