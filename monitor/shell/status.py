@@ -1,5 +1,6 @@
 """What ``eduwatch status`` shows: the daemon, each portal's last crawl, next run and how late its
-scheduled runs start (:mod:`monitor.shell.timeliness`), the outbox.
+scheduled runs start (:mod:`monitor.shell.timeliness`), its freshness
+(:mod:`monitor.shell.freshness_view`), the outbox.
 
 Everything is read from the database, so ``status`` works from any machine and while the
 daemon runs: the daemon's state is its ``daemon`` lease (holder, start, heartbeat), next runs
@@ -18,8 +19,10 @@ from alerts.outbox import webhook_problems
 from eduwatch.config import Config
 from monitor.shell.cli.table import TIMEZONE, cut, format_table, json_time, show_time
 from storage.database import Database
+from storage.freshness import portal_freshness
 from storage.locks import DAEMON_LEASE, DAEMON_LEASE_TTL, SCHEDULE_PREFIX, Locks
 from storage.models import Alert, Portal
+from monitor.shell.freshness_view import behind_note, freshness_figures, show_staleness
 from monitor.shell.schedules import Schedule
 from monitor.shell.timeliness import RECENT_RUNS, lag_figures, show_lag
 from storage.runs import CRAWL_LEASE_PREFIX, Runs
@@ -55,6 +58,7 @@ def collect_status(db: Database, config: Config) -> dict[str, Any]:
     runs = Runs(db)
     last_finished = runs.latest(finished=True)
     starts = runs.recent_starts(RECENT_RUNS)
+    freshness = portal_freshness(db, now)
     with db.sessions() as session:
         rows = {p.name: p for p in session.scalars(select(Portal))}
         for portal in config.portals:
@@ -72,6 +76,7 @@ def collect_status(db: Database, config: Config) -> dict[str, Any]:
                 "backing_off": failures >= config.daemon.failure_backoff_after,
                 "blocked_reported_at": json_time(row.blocked_reported_at) if row is not None else None,
                 "schedule_lag": lag_figures(starts.get(portal.name, []), Schedule.of(portal, config).interval),
+                "freshness": freshness_figures(freshness.get(portal.name), now),
             }
             if last is not None:
                 entry["last_crawl"] = {
@@ -107,7 +112,7 @@ def format_status(status: dict[str, Any]) -> str:
     else:
         lines.append("daemon: not running")
     header = ["portal", "last crawl (UTC)", "result", "new", "upd", "errors", "next run (UTC)", "lag med/last",
-              "on time", "note"]
+              "on time", "stale", "note"]
     rows = []
     for entry in status["portals"]:
         last = entry["last_crawl"] or {}
@@ -118,8 +123,10 @@ def format_status(status: dict[str, Any]) -> str:
             notes.append(f"backing off after {entry['consecutive_failures']} failures")
         if entry["blocked_reported_at"]:
             notes.append(f"blocked (reported {show_time(entry['blocked_reported_at'])})")
+        if behind_note(entry["freshness"]):
+            notes.append(str(behind_note(entry["freshness"])))
         if last.get("reason"):  # an ok run's reason is a note (e.g. stopped at max_list_pages)
-            notes.append(cut(str(last["reason"]), 60))
+            notes.append(cut(str(last["reason"]), 48))
         if not entry["enabled"]:
             notes.append("disabled")
         rows.append([
@@ -131,6 +138,7 @@ def format_status(status: dict[str, Any]) -> str:
             str(last.get("errors", "")),
             show_time(entry["next_run"], "—"),
             *show_lag(entry["schedule_lag"]),
+            show_staleness(entry["freshness"]),
             "; ".join(notes),
         ])
     lines.append(format_table(header, rows))

@@ -15,8 +15,10 @@ from eduwatch.config import DEFAULT_CONFIG, PortalConfig
 from monitor.changes.related import related_pages
 from monitor.shell.cli.context import CliContext
 from monitor.shell.cli.table import cut, json_time, print_json, print_table, show_time
+from monitor.shell.freshness_view import behind_note, freshness_figures, show_staleness
 from storage.documents import DocumentQuery, get_document, list_documents
-from storage.models import CrawlRun, Document
+from storage.freshness import portal_freshness
+from storage.models import CrawlRun, Document, utcnow
 from storage.runs import PortalBusy, RunSummary, Runs
 from storage.store import Store
 
@@ -150,19 +152,26 @@ def cmd_portals(args: argparse.Namespace, context: CliContext) -> int:
     config = context.config
     Store(context.db).sync_portals(config.portals)
     last = Runs(context.db).latest()
+    now = utcnow()
+    fresh = {name: freshness_figures(f, now) for name, f in portal_freshness(context.db, now).items()}
     if args.json:
-        views = [portal_view(portal, last.get(portal.name)) for portal in config.portals]
+        views = [{**portal_view(portal, last.get(portal.name)), "freshness": fresh.get(portal.name)}
+                 for portal in config.portals]
         print_json(views)
         return 0
     rows = []
     for portal in config.portals:
         run = last.get(portal.name)
+        figures = fresh.get(portal.name)
         rows.append([
             portal.name, portal.platform, portal.region,
             show_time(run.started_at) if run else "never",
-            run.status if run else "", cut(run.reason or "", REASON_COLUMNS) if run else "",
+            run.status if run else "", show_staleness(figures),
+            show_time((figures or {}).get("next_deep_walk"), "—"),
+            cut(behind_note(figures) or (run.reason if run else "") or "", REASON_COLUMNS),
         ])
-    print_table(["portal", "platform", "region", "last crawl (UTC)", "status", "reason"], rows)
+    print_table(["portal", "platform", "region", "last crawl (UTC)", "status", "stale", "next deep walk (UTC)",
+                 "reason"], rows)
     return 0
 
 

@@ -174,7 +174,7 @@ def test_portals_json(alerts_config, capsys) -> None:
     assert code == 0
     assert json.loads(out) == [{
         "portal": "huilai", "title": "惠来县人民政府", "platform": "gkmlpt", "region": "广东省揭阳市惠来县",
-        "base_url": "http://www.huilai.gov.cn", "enabled": True, "last_crawl": None,
+        "base_url": "http://www.huilai.gov.cn", "enabled": True, "last_crawl": None, "freshness": None,
     }]
     _finished_run(config, db_url, status="failed", reason=LONG_REASON)
     capsys.readouterr()

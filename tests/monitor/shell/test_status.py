@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from eduwatch.config import parse_config
 from monitor.shell.status import collect_status, format_status
 from storage.database import Database
@@ -19,3 +21,47 @@ def test_status_names_a_subscriber_whose_webhook_is_wrong(sqlite_db: Database) -
     text = format_status(status)
     assert "subscriber 规划科: WeCom webhook needs fixing — 93000 invalid webhook url" in text
     assert "研究所" not in text and "SECRET1234" not in text
+
+
+def test_status_and_portals_show_freshness_and_a_portal_whose_revisits_are_behind(
+    sqlite_url: str, tmp_path, capsys  # type: ignore[no-untyped-def]
+) -> None:
+    """Issue 11: staleness (oldest last-verified), due and overdue documents, next deep walk;
+    a portal with documents past their bound is called behind, in the table and in --json."""
+    import json
+    from datetime import timedelta
+
+    from monitor.shell.cli import main
+    from storage.freshness import CheckUpdate, record_checks, record_deep_walk
+    from storage.models import Source, utcnow
+    from tests.alerts.conftest import add_document, add_portal
+
+    db = Database(sqlite_url)
+    now = utcnow()
+    with db.transaction() as session:
+        portal = add_portal(session)
+        urls = [add_document(session, portal, title=f"通知{n}").id for n in range(3)]
+    with db.sessions() as session:
+        urls = list(session.scalars(select(Source.url).order_by(Source.id)))
+    record_checks(db, [
+        CheckUpdate(urls[0], now - timedelta(days=9), False, now - timedelta(days=2), now - timedelta(days=1)),
+        CheckUpdate(urls[1], now - timedelta(hours=5), False, now - timedelta(minutes=1), now + timedelta(days=6)),
+        CheckUpdate(urls[2], now - timedelta(hours=1), False, now + timedelta(days=6), now + timedelta(days=7)),
+    ])
+    record_deep_walk(db, "huilai", now - timedelta(hours=3), now + timedelta(hours=21))
+    config = tmp_path / "c.toml"
+    config.write_text(config_toml("huilai", database_url=sqlite_url), encoding="utf-8")
+    status = collect_status(db, parse_config(config_toml("huilai", database_url=sqlite_url)))
+    fresh = status["portals"][0]["freshness"]
+    assert (fresh["known_documents"], fresh["due"], fresh["overdue"], fresh["behind"]) == (3, 2, 1, True)
+    assert 9 * 86400 - 120 <= fresh["staleness_seconds"] <= 9 * 86400 + 120
+    assert fresh["next_deep_walk"].endswith("Z") and fresh["last_deep_walk"] < fresh["next_deep_walk"]
+    text = format_status(status)
+    assert "9.0d (2 due, 1 overdue)" in text and "revisits behind: 1 documents past their bound" in text
+    assert main(["--config", str(config), "portals", "--json"]) == 0
+    [view] = json.loads(capsys.readouterr().out)
+    assert view["freshness"] == fresh
+    assert main(["--config", str(config), "portals"]) == 0
+    table = capsys.readouterr().out
+    assert "9.0d (2 due, 1 overdue)" in table and "revisits behind" in table
+    db.dispose()
