@@ -20,7 +20,7 @@ from eduwatch.config import Config
 from monitor.shell.cli.table import TIMEZONE, cut, format_table, json_time, show_time
 from storage.database import Database
 from storage.freshness import portal_freshness
-from storage.locks import DAEMON_LEASE, DAEMON_LEASE_TTL, SCHEDULE_PREFIX, Locks
+from storage.locks import DAEMON_LEASE, DAEMON_LEASE_TTL, DISTRIBUTED_NOTICE, SCHEDULE_PREFIX, Locks
 from storage.models import Alert, Portal
 from monitor.shell.freshness_view import behind_note, freshness_figures, show_staleness
 from monitor.shell.schedules import Schedule
@@ -95,7 +95,29 @@ def collect_status(db: Database, config: Config) -> dict[str, Any]:
         counts = dict(session.execute(select(Alert.status, func.count(Alert.id)).group_by(Alert.status)).all())
         problems = [{"subscriber": name, "error": error} for name, error in webhook_problems(session)]
     alerts = {status: int(counts.get(status, 0)) for status in ("pending", "sending", "failed", "dead", "sent")}
-    return {"now": json_time(now), "daemon": daemon, "portals": portals, "alerts": alerts, "webhook_problems": problems}
+    result = {"now": json_time(now), "daemon": daemon, "portals": portals, "alerts": alerts,
+              "webhook_problems": problems}
+    notice = locks.get(DISTRIBUTED_NOTICE)
+    if alive and daemon_lease is not None and notice is not None and notice.holder == daemon_lease.holder:
+        result["workers"] = _worker_queues(config)
+    return result
+
+
+def _worker_queues(config: Config) -> dict[str, Any]:
+    """Distributed mode: the shared queue's depth and each live worker's requests in flight."""
+    import redis
+
+    from crawler.distributed.depth import queue_depths
+    from crawler.distributed.keys import Keys
+
+    try:
+        server = redis.Redis.from_url(config.redis.url, socket_timeout=2, socket_connect_timeout=2)
+        try:
+            return queue_depths(server, Keys(config.redis.key_prefix))
+        finally:
+            server.close()
+    except redis.RedisError as exc:
+        return {"error": f"Redis not readable: {type(exc).__name__}"}
 
 
 def format_status(status: dict[str, Any]) -> str:
@@ -146,6 +168,16 @@ def format_status(status: dict[str, Any]) -> str:
     lines.append(
         "alerts: " + ", ".join(f"{alerts[key]} {key}" for key in ("pending", "sending", "failed", "dead", "sent"))
     )
+    workers = status.get("workers")
+    if workers is not None:
+        lines.append(_format_workers(workers))
     for problem in status["webhook_problems"]:
         lines.append(f"subscriber {problem['subscriber']}: WeCom webhook needs fixing — {problem['error']}")
     return "\n".join(lines)
+
+
+def _format_workers(workers: dict[str, Any]) -> str:
+    if "error" in workers:
+        return f"workers: {workers['error']}"
+    each = ", ".join(f"{name} {count} in flight" for name, count in workers["workers"].items()) or "none alive"
+    return f"workers: {workers['queued']} requests and {workers['seeds']} runs queued; {each}"

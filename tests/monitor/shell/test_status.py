@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from eduwatch.config import parse_config
@@ -9,6 +10,7 @@ from monitor.shell.status import collect_status, format_status
 from storage.database import Database
 from storage.models import Subscriber
 from tests.config_fixtures import config_toml
+from tests.crawler.test_distributed import prefix  # noqa: F401 — fixture
 
 
 def test_status_names_a_subscriber_whose_webhook_is_wrong(sqlite_db: Database) -> None:
@@ -60,8 +62,33 @@ def test_status_and_portals_show_freshness_and_a_portal_whose_revisits_are_behin
     assert "9.0d (2 due, 1 overdue)" in text and "revisits behind: 1 documents past their bound" in text
     assert main(["--config", str(config), "portals", "--json"]) == 0
     [view] = json.loads(capsys.readouterr().out)
-    assert view["freshness"] == fresh
+    seen = dict(view["freshness"])
+    assert abs(seen.pop("staleness_seconds") - fresh["staleness_seconds"]) <= 5  # read a moment later
+    assert seen == {key: value for key, value in fresh.items() if key != "staleness_seconds"}
     assert main(["--config", str(config), "portals"]) == 0
     table = capsys.readouterr().out
     assert "9.0d (2 due, 1 overdue)" in table and "revisits behind" in table
     db.dispose()
+
+
+@pytest.mark.redis
+def test_distributed_status_shows_the_queue_and_each_workers_requests_in_flight(sqlite_db: Database, prefix: str) -> None:
+    import redis
+
+    from storage.locks import DAEMON_LEASE, DISTRIBUTED_NOTICE, Locks
+    from storage.models import utcnow
+
+    server = redis.Redis()
+    server.set(f"{prefix}:worker:w1", 1, ex=30)
+    server.set(f"{prefix}:worker:w2", 1, ex=30)
+    server.hset(f"{prefix}:inflight", mapping={"w1|a": b"x", "w1|b": b"x", "w2|c": b"x", "dead|d": b"x"})
+    server.zadd(f"{prefix}:requests", {b"r1": 0, b"r2": 0, b"r3": 0})
+    server.rpush(f"{prefix}:start_urls", b"seed")
+    config = parse_config(config_toml("huilai", tables=f'[redis]\nurl = "redis://127.0.0.1:6379/0"\nkey_prefix = "{prefix}"\n'))
+    locks = Locks(sqlite_db)
+    assert "workers" not in collect_status(sqlite_db, config)  # no distributed daemon: Redis is not read
+    assert locks.acquire(DAEMON_LEASE, "daemon@h:1:x", 30)
+    locks.publish(DISTRIBUTED_NOTICE, "daemon@h:1:x", utcnow())
+    status = collect_status(sqlite_db, config)
+    assert status["workers"] == {"queued": 3, "seeds": 1, "workers": {"w1": 2, "w2": 1}}
+    assert "workers: 3 requests and 1 runs queued; w1 2 in flight, w2 1 in flight" in format_status(status)
