@@ -202,3 +202,25 @@ def test_a_schedule_that_cannot_be_met_shows_its_lag_and_logs_two_lines(
         assert recovered["lag_last_seconds"] <= 1.0
     finally:
         daemon.db.dispose()
+
+
+def test_the_dispatchers_state_does_not_grow_across_cycles() -> None:
+    """Days of cycles leave one slot and at most a couple of heap entries per portal."""
+    every_10s = Schedule("interval", 10.0)
+    portals = {f"p{n}": every_10s for n in range(50)}
+    dispatcher = Dispatcher(portals, per_child=20, children=2, jitter=300, rng=random.Random(5))
+    for n, name in enumerate(portals):
+        dispatcher.plan(name, _at(n / 5))
+    running: list[tuple[datetime, Batch]] = []
+    sizes = []
+    for tenth in range(0, 20_000):  # 2,000 s: 200 cycles, some crawls outlasting a slot
+        now = _at(tenth / 10)
+        for entry in [e for e in running if e[0] <= now]:
+            running.remove(entry)
+            dispatcher.finished(entry[1], now)
+        batches, _ = dispatcher.tick(now)
+        running += [(now + timedelta(seconds=3 + len(b.due_at) / 2), b) for b in batches]
+        if tenth % 1000 == 999:
+            sizes.append((len(dispatcher._heap), len(dispatcher._owing), len(dispatcher.slots)))
+    assert all(heap <= 2 * len(portals) and owing <= len(portals) and slots == len(portals)
+               for heap, owing, slots in sizes), sizes
