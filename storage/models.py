@@ -375,3 +375,33 @@ class FeedToken(Base):
     hint: Mapped[str] = mapped_column(String(8))  # the token's first characters, to tell tokens apart
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class PlanCommitment(Base):
+    """One commitment of a plan, as one revision states it (monitor.changes.commitments).
+
+    Kept per revision, so a revision that moves a target or a deadline can be compared with the
+    one before it (the ``commitment_changed`` event) and the history of a promise read back.
+    """
+
+    __tablename__ = "commitments"
+    __table_args__ = (Index("ix_commitments_deadline", "deadline"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("revisions.id", ondelete="CASCADE"), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)  # reading order within the revision
+    sentence: Mapped[str] = mapped_column(Text)
+    section: Mapped[str | None] = mapped_column(Text)
+    indicator: Mapped[str] = mapped_column(Text)
+    deadline: Mapped[date | None] = mapped_column(Date)
+    recurring: Mapped[str | None] = mapped_column(String(20))  # 每年, 每学期 …
+    target: Mapped[float | None] = mapped_column(Float)
+    target_max: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str | None] = mapped_column(String(20))
+    comparison: Mapped[str | None] = mapped_column(String(20))
+    scope: Mapped[str | None] = mapped_column(String(100))
+    lead: Mapped[str | None] = mapped_column(Text)
+    partners: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+    document: Mapped[Document] = relationship()
