@@ -20,16 +20,19 @@ from typing import Any, TextIO
 
 MASK = "***"
 _KEY = re.compile(r"(?i)\b(key=)([^&\s'\"<>#]+)")
+_USERINFO: tuple[tuple[re.Pattern[str], str], ...] = (
+    # scheme://user:password@host (the user may be empty: redis://:password@host)
+    (re.compile(r"(?i)([a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s/]+@"), rf"\1{MASK}@"),
+    # user:password@host without a scheme in front (an exception quoting a URL's netloc)
+    (re.compile(r"(?<![\w/:.%+-])(?!mailto:)([\w.%+-]+:)[^\s@/:'\"]+@(?=[\w\[])"), rf"\1{MASK}@"),
+)
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # any other query-string secret
     (re.compile(r"(?i)\b((?:access_token|token|secret|password|passwd|pwd|api_key|apikey)=)[^&\s'\"<>#]+"),
      rf"\1{MASK}"),
     # "password: xyz", "password = xyz", JSON "password": "xyz"
     (re.compile(r"(?i)(\"?(?:password|passwd|secret|token)\"?\s*[:=]\s*\"?)[^\s\"',}]+"), rf"\1{MASK}"),
-    # scheme://user:password@host (the user may be empty: redis://:password@host)
-    (re.compile(r"(?i)([a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s/]+@"), rf"\1{MASK}@"),
-    # user:password@host without a scheme in front (an exception quoting a URL's netloc)
-    (re.compile(r"(?<![\w/:.%+-])(?!mailto:)([\w.%+-]+:)[^\s@/:'\"]+@(?=[\w\[])"), rf"\1{MASK}@"),
+    *_USERINFO,
     # Authorization: Bearer xyz
     (re.compile(r"(?i)(authorization\W+(?:bearer|basic)\s+)[^\s'\"]+"), rf"\1{MASK}"),
 )
@@ -47,6 +50,18 @@ def redact(text: str) -> str:
     """``text`` with every secret-looking value masked (see the module docstring)."""
     text = _KEY.sub(lambda m: m.group(1) + mask_key(m.group(2)), text)
     for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def redact_credentials(text: str) -> str:
+    """Only what a URL carries as credentials: ``user:password@`` and a webhook ``key=``.
+
+    For command output, where a command may mean to show a secret once (a new feed token's
+    ``?token=``): the configuration's own credentials are never among those.
+    """
+    text = _KEY.sub(lambda m: m.group(1) + mask_key(m.group(2)), text)
+    for pattern, replacement in _USERINFO:
         text = pattern.sub(replacement, text)
     return text
 
@@ -108,7 +123,7 @@ def install_log_redaction(names: tuple[str, ...] = ("httpx", "httpcore")) -> Non
 
 
 class RedactingStream:
-    """A text stream whose every write is :func:`redact` ed: the CLI's stdout and stderr.
+    """A text stream whose every write has its URL credentials masked: the CLI's stdout and stderr.
 
     Why at the stream: commands print configuration values, stored reasons, source URLs and
     exception texts in many places; masking where the text leaves the process covers them
@@ -120,7 +135,7 @@ class RedactingStream:
         self._stream = stream
 
     def write(self, text: str) -> int:
-        self._stream.write(redact(text))
+        self._stream.write(redact_credentials(text))
         return len(text)
 
     def __getattr__(self, name: str) -> Any:  # flush, fileno, isatty, encoding … of the real stream
