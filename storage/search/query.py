@@ -22,6 +22,8 @@ from storage.search.tokens import Term, query_terms
 
 SNIPPET_BEFORE, SNIPPET_AFTER = 30, 90  # characters of context around the first match
 TITLE_WEIGHT = 10.0
+COUNT_CAP = 1000  # matches counted at most; pages say "1000+"
+WINDOW_SLACK = 50  # extra ranked rows for SQLite's orphaned index rows (see storage.search.index)
 
 
 @dataclass(frozen=True)
@@ -55,12 +57,17 @@ class SearchHit:
 @dataclass
 class SearchPage:
     query: SearchQuery
-    total: int
+    total: int  # at most COUNT_CAP
     hits: list[SearchHit]
+
+    @property
+    def more(self) -> bool:
+        return self.total >= COUNT_CAP
 
 
 def search(connection: Connection, query: SearchQuery) -> SearchPage:
-    """The ``query.limit`` best documents from ``query.offset``, and how many match in all."""
+    """The ``query.limit`` best documents from ``query.offset``, and how many match (counted up
+    to :data:`COUNT_CAP`: a common word matches half the corpus, and nobody pages that far)."""
     phrases = query.phrases
     if not phrases:
         return SearchPage(query, 0, [])
@@ -69,12 +76,22 @@ def search(connection: Connection, query: SearchQuery) -> SearchPage:
     else:
         match_sql, params = _postgres_match(phrases)
     filters, filter_params = _filters(query)
-    params.update(filter_params, limit=query.limit, offset=query.offset)
+    params.update(filter_params, limit=query.limit, offset=query.offset, cap=COUNT_CAP)
     where = " AND ".join([match_sql["where"], *filters])
     body = f"FROM {match_sql['from']} JOIN documents d ON d.id = e.document_id WHERE {where}"
-    total = connection.scalar(text(f"SELECT count(*) {body}"), params) or 0
+    total = connection.scalar(text(f"SELECT count(*) FROM (SELECT 1 {body} LIMIT :cap) AS found"), params) or 0
+    if connection.dialect.name == "sqlite" and not filters:
+        # Rank inside FTS5 alone and join only the page's window: joining every match of a
+        # common word (100,000 rows) to documents cost more than ranking them.
+        params["window"] = (query.offset + query.limit) * 2 + WINDOW_SLACK
+        body = (f"FROM (SELECT rowid AS row_id, {match_sql['score']} AS score FROM {FTS_TABLE} "
+                f"WHERE {match_sql['where']} ORDER BY score DESC LIMIT :window) AS m "
+                "JOIN search_entries e ON e.row_id = m.row_id JOIN documents d ON d.id = e.document_id")
+        score = "m.score"
+    else:
+        score = match_sql["score"]
     rows = connection.execute(text(
-        f"SELECT d.id, d.title, d.is_rural_plan, d.published_date, {match_sql['score']} AS score {body} "
+        f"SELECT d.id, d.title, d.is_rural_plan, d.published_date, {score} AS score {body} "
         f"ORDER BY score DESC, d.id DESC LIMIT :limit OFFSET :offset"
     ), params).all()
     texts = searchable_texts(connection, [row.id for row in rows])

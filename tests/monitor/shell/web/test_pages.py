@@ -109,3 +109,10 @@ def test_search_page_marks_matches(client: TestClient, site: Site) -> None:
     assert "找到 2 份文件" in client.get("/search", params={"q": "教师"}).text  # the plan's attachment, the 培训 notice
     assert "找到 0 份文件" in client.get("/search", params={"q": "乡村", "portal": "huilai"}).text
     assert "第 2 / 2 页" in client.get("/search", params={"q": "财政", "page": 2}).text
+
+
+def test_related_pages_page(client: TestClient, site: Site) -> None:
+    assert f'href="/documents/{site.plan_id}/related"' in client.get(f"/documents/{site.plan_id}").text
+    page = client.get(f"/documents/{site.plan_id}/related")
+    assert page.status_code == 200 and "相关页面" in page.text and PLAN_TITLE in page.text
+    assert client.get("/documents/999999/related").status_code == 404
