@@ -113,7 +113,8 @@ def run_cycle(report: Report, *, portals: int, docs: int, new: int, delay: float
                     f"{[s for s in crawl.summaries if s['status'] != 'ok'][:2]}")
     stored = crawl.total("docs_new")
     report.note(f"{portals} portals × {docs} documents, {counts.new_documents} new; delay {delay:g} s, 1 connection "
-                f"per host; {total:,} requests; {stored} new documents stored")
+                f"per host; {total:,} requests; {stored} new documents stored; revisits and deep walks off "
+                "(their cost per cycle: benchmarks/freshness.py)")
     return crawl, counts, span, startup
 
 

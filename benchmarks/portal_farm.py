@@ -89,13 +89,20 @@ def write_config(
     timeout: float = 30.0,
     max_list_pages: int | None = None,
     crawl_memory_mb: int | None = None,
+    freshness: bool = False,
 ) -> Path:
-    """An eduwatch configuration for ``sites`` (they must be served already: base URLs are set)."""
+    """An eduwatch configuration for ``sites`` (they must be served already: base URLs are set).
+
+    ``freshness=False`` turns revisits and deep walks off: the crawl benchmarks measure list
+    walking and new documents, comparable across sessions; what the freshness contract adds
+    per cycle is measured by :mod:`benchmarks.freshness`.
+    """
     lines = [
         "[database]", f"url = {_toml_value(database_url)}", "",
         "[crawl]", f"delay = {delay!r}", f"concurrency_per_host = {concurrency_per_host}",
         f"timeout = {timeout!r}", "retries = 1", f"obey_robots = {_toml_value(obey_robots)}",
         *([f"max_list_pages = {max_list_pages}"] if max_list_pages else []),
+        *([] if freshness else ['revisit_after = "0"', 'revisit_plans_after = "0"', 'deep_walk_after = "0"']),
         *_split_lines(), "",
         *(["[daemon]", f"crawl_memory_mb = {crawl_memory_mb}", ""] if crawl_memory_mb else []),
     ]
