@@ -13,7 +13,9 @@ A subscriber's event filters select among those kinds:
   title of a plan is exactly what a plan's followers need to know, so metadata counts too (the
   matcher leaves out a change of dates alone: see :mod:`alerts.matching`);
 - ``plan_abolished`` / ``plan_withdrawn``: ``abolished`` / ``withdrawn`` of a plan;
-- ``any_new``: every ``new`` event, plan or not.
+- ``any_new``: every ``new`` event, plan or not;
+- ``plan_commitment_changed``: ``commitment_changed`` of a plan: a revision moved a target or a
+  deadline inside it (monitor.changes.commitments), with the old and new values.
 
 ``reposted`` is selected by no filter: a repost is the same document, already announced.
 """
@@ -28,7 +30,8 @@ METADATA_CHANGED = "metadata_changed"  # title, 文号, dates, validity …
 ABOLISHED = "abolished"  # validity turned to 失效/废止, or is_abolished became true
 WITHDRAWN = "withdrawn"  # gone from its portal's lists and answering 404 twice
 REPOSTED = "reposted"  # a known document found on another portal
-EVENT_KINDS = (NEW, REVISED, METADATA_CHANGED, ABOLISHED, WITHDRAWN, REPOSTED)
+COMMITMENT_CHANGED = "commitment_changed"  # a revision changed, added or dropped a plan's commitments
+EVENT_KINDS = (NEW, REVISED, METADATA_CHANGED, ABOLISHED, WITHDRAWN, REPOSTED, COMMITMENT_CHANGED)
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ FILTERS: dict[str, EventFilter] = {
         EventFilter("plan_abolished", (ABOLISHED,)),
         EventFilter("plan_withdrawn", (WITHDRAWN,)),
         EventFilter("any_new", (NEW,), plans_only=False),
+        EventFilter("plan_commitment_changed", (COMMITMENT_CHANGED,)),
     )
 }
 EVENT_FILTERS = tuple(FILTERS)

@@ -31,6 +31,7 @@ from monitor.changes import events as kinds
 from monitor.changes.classification import (  # noqa: F401  (re-exported: the pass's public names)
     ReclassifyReport, became_plan_event, classify_document, reclassify_all, store_classification,
 )
+from monitor.changes.commitments.record import commitment_events
 from monitor.changes.diffing import DEFAULT_CONTEXT, diff_texts
 from monitor.changes.events import META_LABELS, one_line, show_value
 from monitor.changes.related import alerted_relative
@@ -151,10 +152,12 @@ def _monitor_document(session: Session, document_id: int, now: datetime) -> _Wri
     revision = _latest_revision(session, document.id)
     was_plan = document.is_rural_plan
     if document.monitored_hash != observed_hash or revision is None:
-        store_classification(document)
+        classification = store_classification(document)
         new_revision, content_events = _record_revision(session, document, revision, now)
         if new_revision is not None:
             written.revisions += 1
+            # A plan's commitments, stored with the revision; moved ones are commitment_changed.
+            content_events += commitment_events(session, document, revision, new_revision, classification.genre, now)
             revision = new_revision
         pending += content_events
     pending += _announce_sources(session, document, revision, now)

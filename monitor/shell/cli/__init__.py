@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "monitor.shell.cli.classifier",
     "monitor.shell.cli.label",
     "monitor.shell.cli.config",
+    "monitor.shell.cli.commitments",
 )
 
 

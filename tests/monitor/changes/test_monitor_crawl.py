@@ -102,6 +102,8 @@ def test_crawl_mutate_crawl_gives_exactly_the_expected_events(
     # 5. Full crawl: the body edit is fetched; the second 404 withdraws.
     report, runs = _crawl_and_monitor(config, db, full=True)
     assert _events(db, report) == [
+        # The body moved a commitment; the attachment table still states the old one (≥1 个).
+        ("commitment_changed", "huilai", f"承诺变更：{samples.HUILAI_TITLE}：新增：建成城乡教育共同体 ≥2个（2025-12-31）"),
         ("revised", "huilai",
          "二、主要任务(三)实施教育改革提质工程,提高管理水…13.创建城乡教育共同体："
          "建成至少1个城乡教育共同体 → 建成至少2个城乡教育共同体"),
