@@ -26,7 +26,8 @@ from crawler.supervisor import KILL_GRACE, CrawlChild, CrawlLimits, CrawlOrder, 
 from eduwatch.config import Config, load_config
 from storage.database import Database
 from storage.locks import Locks, make_holder
-from storage.runs import RunSummary, free_portal_leases, portal_leases
+from storage.runs import RunSummary
+from storage.crawl_leases import free_portal_leases, portal_leases
 
 log = logging.getLogger("eduwatch.crawl")
 
@@ -78,7 +79,7 @@ def crawl_portals_locked(
     """:func:`crawl_portals` while holding every portal's ``crawl:<portal>`` lease.
 
     ``limits`` default to the configured memory limit per child. ``wait=False`` raises
-    :class:`storage.runs.PortalBusy` (saying who holds it) instead of waiting.
+    :class:`storage.crawl_leases.PortalBusy` (saying who holds it) instead of waiting.
     """
     config, config_path = _config(config_or_path)
     order = CrawlOrder(config, config_path, full=full, trigger=trigger,

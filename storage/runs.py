@@ -1,4 +1,4 @@
-"""Crawl runs and the leases that guard them: the one place a run is opened, judged and closed.
+"""Crawl runs: the one place a run is opened, judged and closed.
 
 A *run* is one crawl of one portal (a ``crawl_runs`` row). It is opened before any request is
 made (by the process that starts the crawl, so a child that dies can still be accounted
@@ -7,18 +7,15 @@ come from a local spider or from a tally shared by distributed workers — and, 
 closed it, failed with the reason by whoever supervised it (:meth:`Runs.settle`,
 :meth:`Runs.cancel`, :meth:`Runs.fail_interrupted`). Nothing else writes ``CrawlRun`` rows.
 
-The ``crawl:<portal>`` lease (:func:`crawl_lease`, :data:`CRAWL_LEASE_TTL`) makes sure one
-portal has at most one run going at a time, across every process and machine that shares
-the database; :class:`PortalBusy` is what a caller that would not wait gets.
+The ``crawl:<portal>`` lease that keeps one run of a portal going at a time, across every
+process and machine sharing the database, is :mod:`storage.crawl_leases`.
 """
 
 from __future__ import annotations
 
-import threading
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
@@ -26,31 +23,14 @@ from sqlalchemy.orm import Session
 
 from eduwatch.redact import redact
 from storage.database import Database
-from storage.locks import Lease, LeaseBusy, LeaseGroupKeeper, LeaseKeeper, Locks
 from storage.models import CrawlRun, Portal, utcnow
 from storage.records import FetchError
 
 MAX_LOGGED_ERRORS = 200  # error_log rows kept per run; the count is always exact
-CRAWL_LEASE_PREFIX = "crawl:"
-CRAWL_LEASE_TTL = 60.0  # renewed every 20 s while the crawl runs; a killed holder frees it in 60 s
 TRIGGERS = ("manual", "schedule", "worker", "benchmark")
 FAILED_STATUSES = ("failed", "blocked")  # what counts as a failed run for back-off and reports
 INTERRUPTED = "interrupted: the process running this crawl stopped before it finished"
 STORE_REFUSED = "store refused the document"  # the start of a FetchError's reason for a failed save
-
-
-def crawl_lease(portal: str) -> str:
-    """The lease name that guards crawling ``portal``."""
-    return f"{CRAWL_LEASE_PREFIX}{portal}"
-
-
-class PortalBusy(LeaseBusy):
-    """A portal is being crawled by someone else and the caller asked not to wait (or gave up)."""
-
-    def __init__(self, lease: Lease | None, portal: str) -> None:
-        super().__init__(lease, crawl_lease(portal))
-        self.portal = portal
-        self.args = (f"portal {portal} is being crawled: {self.args[0]}",)
 
 
 @dataclass(frozen=True)
@@ -339,75 +319,6 @@ def mark_monitored(session: Session, run_ids: Sequence[int]) -> None:
     """In the change pass's own transaction: these runs' documents have been looked at."""
     if run_ids:
         session.execute(update(CrawlRun).where(CrawlRun.id.in_(list(run_ids))).values(monitored=True))
-
-
-# --- the crawl lease ------------------------------------------------------------------------------
-
-
-@contextmanager
-def portal_leases(
-    locks: Locks,
-    portals: Sequence[str],
-    holder: str,
-    *,
-    wait: bool,
-    progress: Callable[[str], None] | None = None,
-    wait_timeout: float | None = None,
-    stop: threading.Event | None = None,
-) -> Iterator[list[LeaseKeeper]]:
-    """Hold ``crawl:<portal>`` for each portal, renewed, for the ``with`` block.
-
-    Taken in name order, so two callers waiting for overlapping sets never deadlock.
-    ``wait=False`` raises :class:`PortalBusy` (saying who holds it) instead of waiting.
-    """
-    keepers: list[LeaseKeeper] = []
-    try:
-        for portal in sorted(set(portals)):
-            name = crawl_lease(portal)
-            if wait:
-                _wait_for(locks, portal, holder, progress=progress, wait_timeout=wait_timeout, stop=stop)
-            elif not locks.acquire(name, holder, CRAWL_LEASE_TTL):
-                raise PortalBusy(locks.get(name), portal)
-            keepers.append(LeaseKeeper(locks, name, holder, CRAWL_LEASE_TTL).start())
-        Runs(locks.db).fail_orphans(portals)
-        yield keepers
-    finally:
-        for keeper in keepers:
-            keeper.stop(release=True)
-
-
-@contextmanager
-def free_portal_leases(locks: Locks, portals: Sequence[str], holder: str) -> Iterator[list[str]]:
-    """Hold ``crawl:<portal>`` for each portal nobody else is crawling; yields those portals
-    (input order). The daemon's batches use it: a busy portal (a manual recrawl) is left out
-    of the batch instead of failing it, since its holder is doing the same work. One thread
-    renews them all (:class:`storage.locks.LeaseGroupKeeper`)."""
-    taken = [portal for portal in dict.fromkeys(portals) if locks.acquire(crawl_lease(portal), holder, CRAWL_LEASE_TTL)]
-    keeper = LeaseGroupKeeper(locks, [crawl_lease(portal) for portal in taken], holder, CRAWL_LEASE_TTL).start()
-    try:
-        Runs(locks.db).fail_orphans(taken)
-        yield taken
-    finally:
-        keeper.stop(release=True)
-
-
-def _wait_for(locks: Locks, portal: str, holder: str, *, progress: Callable[[str], None] | None,
-              wait_timeout: float | None, stop: threading.Event | None) -> None:
-    name = crawl_lease(portal)
-
-    def told(lease: Lease | None) -> None:
-        who = f"{lease.holder} since {lease.acquired_at:%H:%M:%S} UTC" if lease else "another process"
-        if progress is not None:
-            progress(f"{portal}: waiting, a crawl is running ({who})")
-
-    if not locks.wait_acquire(name, holder, CRAWL_LEASE_TTL, timeout=wait_timeout, on_wait=told, stop=stop):
-        raise PortalBusy(locks.held(name), portal)
-
-
-def busy_portals(locks: Locks) -> set[str]:
-    """Portals whose crawl lease is held right now."""
-    now = locks.now()
-    return {lease.name[len(CRAWL_LEASE_PREFIX):] for lease in locks.list(CRAWL_LEASE_PREFIX) if lease.alive(now)}
 
 
 # --- what saving a batch tells its run (inside the store's own transaction) ------------------------

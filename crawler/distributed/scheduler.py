@@ -19,7 +19,8 @@ from crawler.distributed.tally import RunTally
 from eduwatch.config import Config
 from storage.database import Database
 from storage.locks import Locks, make_holder
-from storage.runs import RunSummary, Runs, free_portal_leases, portal_leases
+from storage.runs import RunSummary, Runs
+from storage.crawl_leases import free_portal_leases, portal_leases
 from storage.store import Store
 
 DEFAULT_STALL_TIMEOUT = 900.0
@@ -45,7 +46,7 @@ def crawl_distributed(
 ) -> RunSummary:
     """One run of ``portal`` done by the workers; returns when they have finished it.
 
-    Holds ``crawl:<portal>`` like a local crawl (:class:`storage.runs.PortalBusy` when someone
+    Holds ``crawl:<portal>`` like a local crawl (:class:`storage.crawl_leases.PortalBusy` when someone
     else crawls the portal and ``wait`` is false). A run that exceeds ``time_limit``, stalls
     (no worker progress for ``stall_timeout``), or is stopped, is cancelled: its remaining
     requests are dropped and the run is recorded as failed.

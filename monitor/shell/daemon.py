@@ -65,7 +65,8 @@ from monitor.shell.schedules import Schedule, backoff_delay, first_run
 from storage.database import Database
 from storage.locks import DAEMON_LEASE, DAEMON_LEASE_TTL, DISTRIBUTED_NOTICE, SCHEDULE_PREFIX, LeaseKeeper, Locks, make_holder
 from storage.models import utcnow
-from storage.runs import RunSummary, Runs, busy_portals
+from storage.runs import RunSummary, Runs
+from storage.crawl_leases import busy_portals
 from storage.store import Store
 
 log = logging.getLogger("eduwatch.daemon")

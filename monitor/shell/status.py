@@ -25,7 +25,8 @@ from storage.models import Alert, Portal
 from monitor.shell.freshness_view import behind_note, freshness_figures, show_staleness
 from monitor.shell.schedules import Schedule
 from monitor.shell.timeliness import RECENT_RUNS, lag_figures, show_lag
-from storage.runs import CRAWL_LEASE_PREFIX, Runs
+from storage.runs import Runs
+from storage.crawl_leases import CRAWL_LEASE_PREFIX
 
 
 def collect_status(db: Database, config: Config) -> dict[str, Any]:

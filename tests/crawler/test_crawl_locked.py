@@ -11,7 +11,7 @@ from crawler.runner import crawl_portals_locked
 from crawler.supervisor import CrawlLimits
 from storage.database import Database
 from storage.locks import Locks
-from storage.runs import crawl_lease
+from storage.crawl_leases import crawl_lease
 from tests.crawler.crawl_support import write_config
 from tests.crawler.test_crawl_batches import (  # noqa: F401  (five_portals is a fixture)
     DOCS, documents_per_portal, five_portals, killer_of_child_crawling, names_of,

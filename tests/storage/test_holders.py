@@ -19,7 +19,8 @@ from storage.database import Database
 from storage.holders import Holder, holder_is_gone, make_holder, process_start
 from storage.locks import DELIVER_LEASE, MONITOR_LEASE, Locks
 from storage.models import CrawlRun, Portal
-from storage.runs import Runs, crawl_lease, portal_leases
+from storage.runs import Runs
+from storage.crawl_leases import crawl_lease, portal_leases
 
 HOLD = textwrap.dedent("""
     import sys, time

@@ -19,7 +19,8 @@ from monitor.shell.freshness_view import behind_note, freshness_figures, show_st
 from storage.documents import DocumentQuery, get_document, list_documents
 from storage.freshness import portal_freshness
 from storage.models import CrawlRun, Document, utcnow
-from storage.runs import PortalBusy, RunSummary, Runs
+from storage.runs import RunSummary, Runs
+from storage.crawl_leases import PortalBusy
 from storage.store import Store
 
 REASON_COLUMNS = 60  # a run's reason in a table; `eduwatch status --json` has it whole

@@ -97,7 +97,7 @@ def cmd_worker(args: argparse.Namespace, context: CliContext) -> int:
 def cmd_recrawl(args: argparse.Namespace, context: CliContext) -> int:
     from crawler.runner import crawl_portals_locked
     from monitor.shell.passes import monitor_and_deliver
-    from storage.runs import PortalBusy
+    from storage.crawl_leases import PortalBusy
     from storage.store import Store
 
     config = context.config

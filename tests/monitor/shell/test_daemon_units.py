@@ -27,7 +27,8 @@ from monitor.shell.status import collect_status, format_status
 from storage.database import Database
 from storage.locks import Lease, Locks
 from storage.models import CrawlRun, Portal, utcnow
-from storage.runs import Runs, busy_portals
+from storage.runs import Runs
+from storage.crawl_leases import busy_portals
 from tests.monitor.shell.test_daemon_process import write_config
 
 NOW = datetime(2026, 11, 22, 12, 0, 0)
