@@ -12,6 +12,14 @@ from eduwatch.config import load_config
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 
 
+@pytest.fixture(autouse=True)
+def _deploy_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The secrets the example config names, as deploy/eduwatch.env provides them on a server
+    (loading now checks that password_env is set)."""
+    monkeypatch.setenv("EDUWATCH_SMTP_PASSWORD", "from-the-env-file")
+    monkeypatch.setenv("EDUWATCH_ADMIN_TOKEN", "from-the-env-file")
+
+
 def _unit(name: str) -> configparser.ConfigParser:
     parser = configparser.ConfigParser(strict=False, interpolation=None)
     parser.optionxform = str  # type: ignore[assignment,method-assign]
