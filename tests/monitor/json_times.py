@@ -12,7 +12,7 @@ from typing import Any
 
 UTC_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 DAY = re.compile(r"\d{4}-\d\d-\d\d")
-DAY_FIELDS = ("published_date", "written_date")  # 发布日期, 成文日期
+DAY_FIELDS = ("published_date", "written_date", "deadline")  # 发布日期, 成文日期, a commitment's 期限
 _DATE_START = re.compile(r"\d{4}-\d\d-\d\d")  # a date, a time, or a naive time begins so
 _INDEX = re.compile(r"(\[\d+\])+$")
 

@@ -88,11 +88,9 @@ def print_views(views: list[CommitmentView]) -> None:
 
 def _county(region: str) -> str:
     """The last level of a region (广东省揭阳市惠来县 → 惠来县): the table is read by county."""
-    for marker in ("县", "区", "市", "旗", "州"):
-        for level in ("省", "自治区", "市", "州", "盟"):
-            if level in region[:-1] and region.endswith(marker):
-                return region[region.rfind(level) + len(level):]
-    return region
+    inner = region[:-1]
+    cut_at = max((inner.rfind(level) + len(level) for level in ("省", "自治区", "市", "州", "盟") if level in inner), default=0)
+    return region[cut_at:] or region
 
 
 def cmd_eval(args: argparse.Namespace, context: CliContext) -> int:

@@ -79,13 +79,15 @@ def test_events_json(monitored: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert [(i["id"], i["kind"], i["document_id"], i["at"], i["is_rural_plan"]) for i in items] == [
         (1, "new", 1, "2026-11-20T09:30:00Z", True),
         (2, "revised", 1, "2026-11-21T09:30:00Z", True),
-        (3, "abolished", 1, "2026-11-22T09:30:00Z", True),
+        (3, "commitment_changed", 1, "2026-11-21T09:30:00Z", True),  # the edit moved a deadline
+        (4, "abolished", 1, "2026-11-22T09:30:00Z", True),
     ]
     assert items[0]["summary"] == f"新文件：{TITLE}"
     assert items[1]["summary"] == "二、主要任务（六）实施城乡教育协同发展行动：到2025年实现结对全覆盖 → 到2026年实现结对全覆盖"
     assert items[1]["details"]["from_revision"] == 1 and items[1]["details"]["to_revision"] == 2
-    assert items[2]["summary"] == f"已废止：{TITLE}"
-    assert len(assert_utc_times(items)) == 3  # each event's `at`; the days in its details stay days
+    assert items[2]["details"]["commitments"][0]["line"] == "结对：100%（2025-12-31） → 100%（2026-12-31）"
+    assert items[3]["summary"] == f"已废止：{TITLE}"
+    assert len(assert_utc_times(items)) == 4  # each event's `at`; the days in its details stay days
 
 
 def test_events_filters_and_table(monitored: Path, capsys: pytest.CaptureFixture[str]) -> None:
