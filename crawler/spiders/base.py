@@ -18,7 +18,6 @@ composes the same pieces (:meth:`PortalSpider.setup` takes its shared variants):
 
 from __future__ import annotations
 
-import json
 from typing import Any, AsyncIterator, Callable, Iterable
 
 import scrapy
@@ -39,14 +38,16 @@ from crawler.extract.attachments import find_attachments, is_attachment_only
 from crawler.extract.body import DEFAULT_BODY_SELECTORS, extract_body
 from crawler.extract.labels import extract_metadata
 from crawler.gone import redirected_away
-from crawler.incremental import LIST_PAGE, ListWalk, Verdict, conditional_headers, list_request_headers
+from crawler.incremental import ListWalk, Verdict, conditional_headers
 from crawler.politeness import RedirectLoop
 from crawler.revisits import RunFreshness, freshness_settings, unrequested_revisits
 from crawler.run_book import RunBook
 from crawler.settings import settings_for_config
 from crawler.spiders.freshness_steps import FreshnessSteps
+from crawler.spiders.failures import failure_reason
+from crawler.spiders.list_pages import ListPages
 from crawler.spiders.records import BrokenPage, DetailParts, document_record, header
-from crawler.spiders.truncation import detail_truncation, is_data_loss, list_truncation
+from crawler.spiders.truncation import detail_truncation
 from eduwatch.config import Config, ConfigError, PortalConfig, load_config_once
 from storage.database import Database
 from storage.records import DocumentRecord, ListEntry
@@ -63,7 +64,7 @@ def _truthy(value: Any) -> bool:
     return bool(value)
 
 
-class PortalSpider(FreshnessSteps, scrapy.Spider):
+class PortalSpider(ListPages, FreshnessSteps, scrapy.Spider):
     """Base of the five family spiders; ``name`` is the platform (``scrapy crawl gkmlpt -a portal=huilai``)."""
 
     name = ""  # abstract: not listed by `scrapy list`
@@ -211,96 +212,6 @@ class PortalSpider(FreshnessSteps, scrapy.Spider):
     async def start(self) -> AsyncIterator[Request]:
         for request in self.list_starts():
             yield request
-
-    # --- list pages -------------------------------------------------------------------------
-
-    def list_request(
-        self,
-        url: str,
-        callback: Any,
-        *,
-        list_key: str,
-        method: str = "GET",
-        body: str | bytes | None = None,
-        headers: dict[str, str] | None = None,
-        cb_kwargs: dict[str, Any] | None = None,
-    ) -> Request:
-        """A list page: cached and revalidated (304 = nothing new), errors count as list failures."""
-        all_headers = list_request_headers(self.full)
-        all_headers.update(headers or {})
-        return Request(
-            url,
-            callback=callback,
-            errback=self.list_failed,
-            method=method,
-            body=body,
-            headers=all_headers,
-            meta={LIST_PAGE: True, "list_key": list_key},
-            cb_kwargs=cb_kwargs or {},
-            dont_filter=True,
-        )
-
-    def take_entries(
-        self, entries: list[ListEntry], list_key: str, extras: dict[str, dict[str, Any]] | None = None
-    ) -> tuple[list[Request], bool]:
-        """Detail requests this list page calls for, and whether to page on.
-
-        Lists are newest first, so the next page can only hold something new when this page's
-        last (oldest) entry is new or changed; a new entry above a known one is fetched, but
-        the walk stops here. Known entries are reported to the store as still listed; with
-        ``--full`` every entry is refetched and paging goes on to the end. A page that only
-        repeats what this list already showed in this run is never "new" (paging on would
-        loop); the family can ask ``self.walk.repeated(list_key)`` to treat it as the list's end.
-        """
-        new_here = self.walk.observe(list_key, entries)
-        requests: list[Request] = []
-        listed_known: list[ListEntry] = []
-        fresh = False  # is the page's last (oldest) entry new or changed?
-        for entry in entries:
-            verdict = self.walk.verdict(entry)
-            fresh = verdict.fresh
-            if verdict is not Verdict.NEW:
-                listed_known.append(entry)
-            if verdict is Verdict.KNOWN or entry.url in self._requested:
-                continue
-            self._requested.add(entry.url)
-            requests.append(self.detail_request(entry, verdict, (extras or {}).get(entry.url, {})))
-        if listed_known and self.store is not None and self.run_id is not None:
-            self.store.mark_listed(self.run_id, self.portal, listed_known)
-        page_on = bool(new_here) and (fresh or self.full or self.walk.deep)
-        if page_on and self.walk.pages(list_key) >= self.max_list_pages and list_key not in self.book.capped_lists:
-            # Every family stops paging here (page N < max_list_pages); unless this page turns
-            # out to be the list's last, the run's reason says the walk was cut short. A list
-            # that never pages (a feed) must be ended by its family, or it would count as cut.
-            self.book.capped_lists.append(list_key)
-        return requests, page_on
-
-    def list_ended(self, list_key: str, *, complete: bool = True) -> None:
-        """The list was walked to its last page: every known URL of it not seen is gone from it
-        — unless ``complete=False`` (the list is a recent window: older documents are out of view)."""
-        self.walk.reached_end(list_key, complete=complete)
-
-    def list_failed(self, failure: Failure) -> None:
-        if failure.check(PortalBlocked):
-            return
-        self.book.list_failed(failure.request.url, failure_reason(failure))  # type: ignore[attr-defined]
-
-    def list_text(self, response: Response, *, expect: str = "html") -> str:
-        """Decoded text of a list page; raises BrokenPage when it is cut off or not what it claims."""
-        text = decode_page(response.body, response.headers.get("Content-Type", b"").decode("latin-1")).text
-        if expect == "json":
-            try:
-                json.loads(text)
-            except ValueError as exc:
-                raise BrokenPage(f"list page is not valid JSON ({exc})") from None
-        elif expect == "html":
-            cut = list_truncation(text)
-            if cut:
-                raise BrokenPage(cut)
-        return text
-
-    def broken_list(self, response: Response, exc: Exception) -> None:
-        self.book.list_failed(response.url, str(exc))
 
     # --- detail pages -----------------------------------------------------------------------
 
@@ -459,15 +370,3 @@ class PortalSpider(FreshnessSteps, scrapy.Spider):
                 self._own_db.dispose()
         self.logger.info("%s: run %s %s (%s)", self.portal, self.run_id, self.summary.status,
                          self.summary.reason or "no problems")
-
-
-def failure_reason(failure: Failure) -> str:
-    """An operator's words for why a request failed."""
-    if failure.check(HttpError):
-        return f"HTTP {failure.value.response.status}"  # type: ignore[union-attr]
-    if is_data_loss(failure):
-        return "truncated: the connection closed before the announced Content-Length (data loss)"
-    if failure.check(RedirectLoop):
-        return str(failure.value)
-    value = failure.value
-    return f"{type(value).__name__}: {value}"[:500]
