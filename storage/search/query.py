@@ -3,7 +3,7 @@
 Whitespace separates phrases that must all occur (``乡村 教师``); each phrase matches as
 written, in the title, the body or an attachment's text. Ranking puts title matches well above
 body matches (SQLite: bm25 with the title weighted 10; PostgreSQL: ts_rank, title terms weight
-A against the body's D, over the newest 2,000 matches of a very common word). On PostgreSQL a phrase of several terms is found through its terms and
+A against the body's D), over the newest 2,000 matches of a very common word. On PostgreSQL a phrase of several terms is found through its terms and
 then checked as a whole in the text (tsvector positions stop at 16,383, so its phrase operator
 cannot be trusted over a long plan).
 """
@@ -23,7 +23,7 @@ from storage.search.tokens import Term, query_terms
 SNIPPET_BEFORE, SNIPPET_AFTER = 30, 90  # characters of context around the first match
 TITLE_WEIGHT = 10.0
 COUNT_CAP = 1000  # matches counted at most; pages say "1000+"
-RANKED_CANDIDATES = 2000  # PostgreSQL: the newest matches that are ranked (see search)
+RANKED_CANDIDATES = 2000  # the newest matches of a very common word that are ranked (see search)
 WINDOW_SLACK = 50  # extra ranked rows for SQLite's orphaned index rows (see storage.search.index)
 
 
@@ -84,9 +84,15 @@ def search(connection: Connection, query: SearchQuery) -> SearchPage:
     if connection.dialect.name == "sqlite" and not filters:
         # Rank inside FTS5 alone and join only the page's window: joining every match of a
         # common word (100,000 rows) to documents cost more than ranking them.
+        # As on PostgreSQL, a very common word ranks only its newest RANKED_CANDIDATES matches:
+        # FTS5 walks its rows newest first and stops, then bm25 scores the rows from there on.
         params["window"] = (query.offset + query.limit) * 2 + WINDOW_SLACK
+        params["candidates"] = RANKED_CANDIDATES
+        params["floor"] = connection.scalar(text(
+            f"SELECT min(rowid) FROM (SELECT rowid FROM {FTS_TABLE} WHERE {match_sql['where']} "
+            "ORDER BY rowid DESC LIMIT :candidates)"), params) or 0
         body = (f"FROM (SELECT rowid AS row_id, {match_sql['score']} AS score FROM {FTS_TABLE} "
-                f"WHERE {match_sql['where']} ORDER BY score DESC LIMIT :window) AS m "
+                f"WHERE {match_sql['where']} AND rowid >= :floor ORDER BY score DESC LIMIT :window) AS m "
                 "JOIN search_entries e ON e.row_id = m.row_id JOIN documents d ON d.id = e.document_id")
         score = "m.score"
     elif connection.dialect.name != "sqlite":
