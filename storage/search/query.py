@@ -99,9 +99,12 @@ def search(connection: Connection, query: SearchQuery) -> SearchPage:
         # ts_rank reads each match's whole tsvector: ranking 100,000 matches of a common word
         # took seconds. Rank the newest RANKED_CANDIDATES matches instead (all of them, for a
         # query matching fewer): the GIN index finds them without reading any tsvector.
+        # The whole-phrase checks run on those candidates only (each reads a document's body).
         params["candidates"] = RANKED_CANDIDATES
-        body = (f"FROM (SELECT e.document_id, e.terms {body} ORDER BY e.document_id DESC LIMIT :candidates) AS e "
-                "JOIN documents d ON d.id = e.document_id")
+        found = " AND ".join([match_sql["gin"], *filters])
+        body = (f"FROM (SELECT e.document_id, e.terms FROM search_entries e JOIN documents d ON d.id = e.document_id "
+                f"WHERE {found} ORDER BY e.document_id DESC LIMIT :candidates) AS e "
+                f"JOIN documents d ON d.id = e.document_id WHERE {match_sql['checks']}")
         score = match_sql["score"]
     else:
         score = match_sql["score"]
@@ -146,6 +149,8 @@ def _postgres_match(phrases: list[str]) -> tuple[dict[str, str], dict[str, Any]]
     return {
         "from": "search_entries e",
         "where": " AND ".join(["e.terms @@ CAST(:tsquery AS tsquery)", *checks]),
+        "gin": "e.terms @@ CAST(:tsquery AS tsquery)",
+        "checks": " AND ".join(checks) or "TRUE",
         "score": "ts_rank(e.terms, CAST(:tsquery AS tsquery))",
     }, params
 
