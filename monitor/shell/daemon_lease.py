@@ -25,7 +25,10 @@ class DaemonRefused(RuntimeError):
 
 def claim_daemon_lease(locks: Locks, holder: str) -> None:
     """Take the ``daemon`` lease for ``holder`` or raise :class:`DaemonRefused` saying who holds it."""
+    before = locks.held(DAEMON_LEASE)  # unexpired: if we get it anyway, its holder had died here
     if locks.acquire(DAEMON_LEASE, holder, DAEMON_LEASE_TTL):
+        if before is not None and before.holder != holder:
+            event(log, "daemon.took_over_stale_lease", logging.WARNING, previous=before.holder)
         return
     lease = locks.get(DAEMON_LEASE)
     if lease is not None and _stale_on_this_host(lease):
