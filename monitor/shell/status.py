@@ -10,17 +10,26 @@ leases, and alert counts come from the ``alerts`` table.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
 from alerts.outbox import webhook_problems
+from alerts.pauses import paused
 from eduwatch.config import Config
 from monitor.shell.cli.table import TIMEZONE, cut, format_table, json_time, show_time
 from storage.database import Database
 from storage.freshness import portal_freshness
-from storage.locks import DAEMON_LEASE, DAEMON_LEASE_TTL, DISTRIBUTED_NOTICE, SCHEDULE_PREFIX, Locks
+from storage.locks import (
+    DAEMON_LEASE,
+    DAEMON_LEASE_TTL,
+    DELIVER_LEASE,
+    DISTRIBUTED_NOTICE,
+    MONITOR_LEASE,
+    SCHEDULE_PREFIX,
+    Locks,
+)
 from storage.models import Alert, Portal
 from monitor.shell.freshness_view import behind_note, freshness_figures, show_staleness
 from monitor.shell.schedules import Schedule
@@ -95,13 +104,24 @@ def collect_status(db: Database, config: Config) -> dict[str, Any]:
             portals.append(entry)
         counts = dict(session.execute(select(Alert.status, func.count(Alert.id)).group_by(Alert.status)).all())
         problems = [{"subscriber": name, "error": error} for name, error in webhook_problems(session)]
+        pauses = [pause.describe() for pause in paused(session, now).values()]
     alerts = {status: int(counts.get(status, 0)) for status in ("pending", "sending", "failed", "dead", "sent")}
     result = {"now": json_time(now), "daemon": daemon, "portals": portals, "alerts": alerts,
-              "webhook_problems": problems}
+              "webhook_problems": problems, "channel_pauses": pauses, "passes": _passes(locks, now)}
     notice = locks.get(DISTRIBUTED_NOTICE)
     if alive and daemon_lease is not None and notice is not None and notice.holder == daemon_lease.holder:
         result["workers"] = _worker_queues(config)
     return result
+
+
+def _passes(locks: Locks, now: datetime) -> dict[str, dict[str, str]]:
+    """The change pass and delivery held right now, and by whom: work waiting on a live holder."""
+    held = {}
+    for name in (MONITOR_LEASE, DELIVER_LEASE):
+        lease = locks.get(name)
+        if lease is not None and lease.alive(now):
+            held[name] = {"holder": lease.holder, "since": json_time(lease.acquired_at)}
+    return held
 
 
 def _worker_queues(config: Config) -> dict[str, Any]:
@@ -172,6 +192,10 @@ def format_status(status: dict[str, Any]) -> str:
     workers = status.get("workers")
     if workers is not None:
         lines.append(_format_workers(workers))
+    for pause in status.get("channel_pauses", []):
+        lines.append(f"alerts: {pause}")
+    for name, held in status.get("passes", {}).items():
+        lines.append(f"{name} pass running ({held['holder']} since {show_time(held['since'])})")
     for problem in status["webhook_problems"]:
         lines.append(f"subscriber {problem['subscriber']}: WeCom webhook needs fixing — {problem['error']}")
     return "\n".join(lines)

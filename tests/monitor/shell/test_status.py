@@ -92,3 +92,22 @@ def test_distributed_status_shows_the_queue_and_each_workers_requests_in_flight(
     status = collect_status(sqlite_db, config)
     assert status["workers"] == {"queued": 3, "seeds": 1, "workers": {"w1": 2, "w2": 1}}
     assert "workers: 3 requests and 1 runs queued; w1 2 in flight, w2 1 in flight" in format_status(status)
+
+
+def test_status_shows_a_paused_channel_and_a_pass_held_by_a_live_holder(sqlite_db: Database) -> None:
+    from alerts.pauses import pause
+    from eduwatch.config import DeliveryConfig
+    from storage.locks import MONITOR_LEASE, Locks, make_holder
+    from storage.models import utcnow
+
+    with sqlite_db.transaction() as session:
+        pause(session, "email", "connection refused by smtp.example.org:465", utcnow(), DeliveryConfig())
+    holder = make_holder("monitor")
+    assert Locks(sqlite_db).acquire(MONITOR_LEASE, holder, ttl=600)
+    status = collect_status(sqlite_db, parse_config(config_toml("huilai")))
+    assert status["passes"]["monitor"]["holder"] == holder
+    [paused] = status["channel_pauses"]
+    assert "paused until" in paused and "connection refused" in paused
+    text = format_status(status)
+    assert f"monitor pass running ({holder} since" in text
+    assert any(line.startswith("alerts: ") and "paused until" in line for line in text.splitlines())
