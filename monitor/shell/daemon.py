@@ -314,6 +314,10 @@ class Daemon:
         try:
             outcome = monitor_and_deliver(self.db, self.config)
             event(log, "monitor.done", **_flat(outcome))
+            if str(outcome.get("monitor", "")).startswith("busy") and self.passes is not None:
+                # Someone else's pass (a CLI notify, another host) holds it: the work this crawl
+                # stored may be newer than that pass's view, so go again once the holder is done.
+                self.passes.ask()
         except Exception as exc:  # noqa: BLE001
             log.exception("monitor/delivery pass failed")
             event(log, "monitor.error", logging.ERROR, error=f"{type(exc).__name__}: {exc}")
