@@ -14,6 +14,7 @@ last character alone, so a query that starts or ends on a run's last character (
 
 from __future__ import annotations
 
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -30,9 +31,21 @@ class Term:
     prefix: bool = False  # the query's last, unfinished piece: any term starting with it
 
 
+# Full-width ASCII (Ａ１，：) and the ideographic space: nearly all that NFKC changes in a notice.
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
 def normalise(text: str) -> str:
-    """NFKC (full-width Ａ１ → A1) and case folding: what both sides are compared in."""
-    return unicodedata.normalize("NFKC", text).casefold()
+    """NFKC (full-width Ａ１ → A1) and case folding: what both sides are compared in.
+
+    The full-width forms are folded first with a translate table, and NFKC runs only on a text
+    that still needs it: NFKC of every body and title cost a third of the indexing time of a
+    saved document, and a notice is nearly always normalised once its full-width ASCII is
+    folded (the result is the same string either way)."""
+    text = text.translate(_FULL_WIDTH)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return text.casefold()
 
 
 def _runs(text: str) -> list[tuple[bool, str]]:
@@ -45,10 +58,18 @@ def _run_terms(run: str) -> list[str]:
 
 
 def document_terms(text: str) -> list[str]:
-    """The terms of a stored text, in order (their positions make phrases)."""
+    """The terms of a stored text, in order (their positions make phrases).
+
+    The same terms as :func:`_run_terms` gives each run, built with ``map`` over the run and
+    its shifted self: a Python-level slice per bigram was the other third of indexing time."""
     terms: list[str] = []
-    for is_cjk, run in _runs(text):
-        terms.extend(_run_terms(run) if is_cjk else [run])
+    for match in _RUNS.finditer(normalise(text)):
+        run = match.group()
+        if match.group(1):
+            terms.extend(map(operator.add, run, run[1:]))
+            terms.append(run[-1])
+        else:
+            terms.append(run)
     return terms
 
 

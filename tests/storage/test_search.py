@@ -101,3 +101,16 @@ def test_index_follows_a_changed_document_and_reindex_rebuilds(store: Store, db:
     assert set(ids(db, "乡村")) == {1, 5}
     with db.engine.connect() as connection:
         assert unindexed_count(connection) == 0
+
+
+def test_fast_normalise_is_nfkc_and_casefold() -> None:
+    """The translate-first normalisation gives exactly NFKC + casefold (the index and the
+    queries must agree with what the slower, obvious form would give)."""
+    import unicodedata
+
+    from storage.search.tokens import normalise
+
+    samples = ["桓政办字〔２０２３〕１８号", "ＡＢＣ　乡村教育：到２０２５年", "Ⅳ ㈠ ﬁ ℃ ①", "惠府办函[2023]260号",
+               "ＥＤＵ ｅｄｕ Edu", "\u3000各乡镇人民政府，县直有关单位："]
+    for text in samples:
+        assert normalise(text) == unicodedata.normalize("NFKC", text).casefold()
