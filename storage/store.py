@@ -26,7 +26,7 @@ from storage.identity import identity_keys
 from storage.models import Document, Portal, Source, utcnow
 from storage.runs import count_documents, run_portal
 from storage.records import DocumentRecord, ListEntry
-from storage.search.index import index_documents
+from storage.search.index import write_index
 from storage.store_rows import (
     AUTHORITATIVE,
     FILLABLE,
@@ -227,7 +227,7 @@ class Store:
             batch = load_batch(connection, records, keys)
             saved = [self._save(connection, record, its_keys, run_id, batch) for record, its_keys in zip(records, keys)]
             write_batch(connection, batch)
-            index_documents(connection, _content_changed(batch))  # searchable as it is committed
+            write_index(connection, _content_changed(batch))  # searchable as it is committed
             count_documents(connection, run_id, new=batch.counters["new"], updated=batch.counters["updated"],
                             pages=pages)
             return [SaveResult(id_of(document), outcome) for document, outcome in saved]
@@ -329,10 +329,16 @@ def _best_source(sources: list[tuple[str, str]], doc_no: str) -> tuple[str, str]
 
 
 
-def _content_changed(batch: Batch) -> list[int]:
-    """Documents whose searchable content the batch wrote: the new, and those it changed."""
+def _content_changed(batch: Batch) -> dict[int, tuple[str, str]]:
+    """Searchable texts (title; body and attachment texts) of the documents the batch wrote
+    anew or changed, as the batch holds them: the index is written from these directly."""
     changed = [document for document in batch.documents.values() if "content_hash" in document.changed]
-    return [id_of(document) for document in [*batch.new_documents, *changed]]
+    return {id_of(document): _searchable(document) for document in [*batch.new_documents, *changed]}
+
+
+def _searchable(document: DocumentRow) -> tuple[str, str]:
+    texts = [a["text"] for a in document.attachments.values() if a.get("text")]
+    return document.values.get("title") or "", "\n".join([document.values.get("body") or "", *texts])
 
 
 def ranked_sources(document: Document, doc_no: str | None = None) -> list[Source]:

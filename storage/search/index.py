@@ -49,11 +49,16 @@ def index_documents(connection: Connection, ids: Iterable[int]) -> None:
     """(Re)write the index entries of documents ``ids``, on ``connection``'s transaction."""
     wanted = sorted(set(ids))
     for start in range(0, len(wanted), BATCH):
-        texts = searchable_texts(connection, wanted[start : start + BATCH])
-        if connection.dialect.name == "sqlite":
-            _write_sqlite(connection, texts)
-        else:
-            _write_postgres(connection, texts)
+        write_index(connection, searchable_texts(connection, wanted[start : start + BATCH]))
+
+
+def write_index(connection: Connection, texts: dict[int, tuple[str, str]]) -> None:
+    """(Re)write the entries of documents whose (title, body and attachment texts) the caller
+    already holds — the store, which has just written them, so they need not be read back."""
+    if connection.dialect.name == "sqlite":
+        _write_sqlite(connection, texts)
+    else:
+        _write_postgres(connection, texts)
 
 
 def _write_sqlite(connection: Connection, texts: dict[int, tuple[str, str]]) -> None:
