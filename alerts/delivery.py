@@ -42,7 +42,7 @@ from alerts import outbox, pauses
 from alerts.channels import CHANNELS
 from alerts.matching import match_reasons
 from alerts.ratelimit import SlidingWindowLimiter, shared_limiter
-from alerts.render import link_to_web, notice_from_event
+from alerts.render import link_to_web, notice_from_event, show_in_zone
 from alerts.sending import DeliveryReport, Outgoing, PassState
 from alerts.wecom_lane import seed_limiter
 from eduwatch.config import Config
@@ -80,6 +80,7 @@ def deliver_pending(
             _resolve_stale(session, now, config, report)
         messages, skipped = _load(session, now, horizon, limit)
         link_to_web([n for m in messages for n in m.notices], config.web.public_url)  # [web] public_url
+        show_in_zone([n for m in messages for n in m.notices], config.display.timezone)
         report.skipped += skipped
         report.pauses = pauses.paused(session, now)
         messages = _without_paused(messages, report)

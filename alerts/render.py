@@ -20,6 +20,7 @@ from typing import Any, Sequence
 from urllib.parse import quote
 
 from eduwatch.event_kinds import ABOLISHED, COMMITMENT_CHANGED, METADATA_CHANGED, NEW, REPOSTED, REVISED, WITHDRAWN
+from eduwatch.local_time import DEFAULT_ZONE, local_text
 from sqlalchemy.orm import object_session
 
 from storage.models import Event, Revision
@@ -49,7 +50,8 @@ class Notice:
     title: str
     is_rural_plan: bool = False
     is_revert: bool = False
-    at: datetime | None = None
+    at: datetime | None = None  # when eduwatch saw the change (naive UTC)
+    zone: str = DEFAULT_ZONE  # [display] timezone: how ``at`` is shown (delivery sets it)
     publisher: str | None = None
     doc_no: str | None = None  # 文号
     index_no: str | None = None  # 索引号
@@ -127,6 +129,12 @@ def _revision_number(event: Event) -> int | None:
 DIFF_KINDS = (REVISED, METADATA_CHANGED)  # alerts about a change link to its diff page
 
 
+def show_in_zone(notices: Sequence[Notice], zone: str) -> None:
+    """Show the notices' times in ``zone`` (``[display] timezone``): readers are in China."""
+    for notice in notices:
+        notice.zone = zone
+
+
 def link_to_web(notices: Sequence[Notice], public_url: str | None) -> None:
     """Point each notice at its page in the web view, when the view has a public address: the
     diff page of the change (pinned to the event's revision) or the document's page. Built from
@@ -153,6 +161,7 @@ def _one_line(text: str | None) -> str:
 def _fields(notice: Notice) -> list[tuple[str, str]]:
     """(label, value) rows of the document's metadata, empty ones left out."""
     rows = [
+        ("发现时间 Seen", local_text(notice.at, notice.zone, seconds=False)),
         ("发布机构 Publisher", notice.publisher),
         ("文号 Document no.", notice.doc_no),
         ("索引号 Index no.", notice.index_no),

@@ -30,11 +30,12 @@ from eduwatch.config_checks import parse_schedule
 from eduwatch.config_reader import ConfigError, TableReader, required, setting, table, table_path
 from eduwatch.config_whole import check_loaded, check_references
 from eduwatch.event_kinds import DEFAULT_EVENT_FILTERS, EVENT_FILTERS
+from eduwatch.local_time import DEFAULT_ZONE
 from eduwatch.platforms import PLATFORM_NAMES, PLATFORMS
 
 __all__ = [
     "DEFAULT_CONFIG", "EVENT_FILTERS", "PLATFORM_NAMES", "SECURITY_MODES", "Config", "ConfigError", "CrawlConfig",
-    "DaemonConfig", "DatabaseConfig", "DeliveryConfig", "EmailConfig", "PortalConfig", "RedisConfig",
+    "DaemonConfig", "DatabaseConfig", "DisplayConfig", "DeliveryConfig", "EmailConfig", "PortalConfig", "RedisConfig",
     "SubscriberConfig", "WebConfig", "WecomConfig", "default_database_url", "load_config", "load_config_once", "parse_config",
     "parse_schedule",
 ]
@@ -160,6 +161,13 @@ class DaemonConfig:
 
 
 @dataclass(frozen=True)
+class DisplayConfig:
+    # how human output (tables, status, e-mail, WeCom, web pages) shows stored UTC times; cron
+    # schedules are read in it too. --json stays UTC.
+    timezone: str = setting(DEFAULT_ZONE, checks.time_zone)
+
+
+@dataclass(frozen=True)
 class RedisConfig:
     url: str = setting("redis://127.0.0.1:6379/0", checks.redis_url)
     key_prefix: str = setting("eduwatch", checks.text)
@@ -197,6 +205,7 @@ class Config:
     daemon: DaemonConfig = table("daemon", DaemonConfig)
     redis: RedisConfig = table("redis", RedisConfig)
     web: WebConfig = table("web", WebConfig)
+    display: DisplayConfig = table("display", DisplayConfig)
     source: str = "<built-in default>"
 
     def portal(self, name: str) -> PortalConfig:

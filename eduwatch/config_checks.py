@@ -124,6 +124,15 @@ def event_filters(value: Any) -> tuple[str, ...]:
     return events
 
 
+def time_zone(value: Any) -> str:
+    """An IANA zone name the zone database knows (``Asia/Shanghai``)."""
+    from eduwatch.local_time import zone
+
+    value = nonempty(value)
+    zone(value)  # raises ValueError naming it
+    return value
+
+
 def slug(value: Any) -> str:
     value = text(value)
     if not _SLUG.match(value):

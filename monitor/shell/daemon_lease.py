@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 
+from monitor.shell.cli.table import show_time
 from monitor.shell.logging_setup import event
 from storage.holders import Holder, holder_is_gone
 from storage.locks import DAEMON_LEASE, DAEMON_LEASE_TTL, Lease, Locks
@@ -54,7 +55,7 @@ def _refusal(lease: Lease | None) -> str:
         return "another daemon is starting on this database; try again in a few seconds"
     return (
         f"another eduwatch daemon is already running on this database: {lease.holder}, "
-        f"started {lease.acquired_at:%Y-%m-%d %H:%M:%S} UTC, lease valid until {lease.expires_at:%H:%M:%S} UTC. "
+        f"started {show_time(lease.acquired_at, labelled=True)}, lease valid until {show_time(lease.expires_at, labelled=True)}. "
         f"Stop that one first; if its process is gone, its lease expires by itself within "
         f"{int(DAEMON_LEASE_TTL)} s."
     )

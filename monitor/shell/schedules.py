@@ -13,11 +13,11 @@ import math
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 
 from eduwatch.config import Config, PortalConfig, parse_schedule
+from eduwatch.local_time import DEFAULT_ZONE, zone
 
 BACKOFF_MAX_FACTOR = 16
 BACKOFF_MAX = timedelta(days=1)
@@ -29,17 +29,19 @@ class Schedule:
     kind: str  # interval | cron
     interval: float  # seconds (for cron: the gap between two fire times, for backoff)
     cron: str | None = None
+    zone: str = DEFAULT_ZONE  # [display] timezone: cron lines are read in it (DST by the zone database)
 
     @classmethod
     def of(cls, portal: PortalConfig, config: Config) -> "Schedule":
         kind, value = parse_schedule(portal.schedule or config.daemon.default_schedule)
         if kind == "interval":
             return cls("interval", float(value))
-        trigger = CronTrigger.from_crontab(str(value), timezone=_local_tz())
-        first = trigger.get_next_fire_time(None, datetime.now(_local_tz()))
+        name = config.display.timezone
+        trigger = CronTrigger.from_crontab(str(value), timezone=zone(name))
+        first = trigger.get_next_fire_time(None, datetime.now(zone(name)))
         second = trigger.get_next_fire_time(first, first + timedelta(seconds=1)) if first else None
         gap = (second - first).total_seconds() if first and second else 86400.0
-        return cls("cron", gap, str(value))
+        return cls("cron", gap, str(value), name)
 
     def jitter(self, configured: float) -> float:
         """The most a start may be delayed at random: ``[daemon] jitter``, but never more than
@@ -53,7 +55,7 @@ class Schedule:
         if self.kind == "interval":
             steps = max(1, math.floor((after - base).total_seconds() / self.interval) + 1)
             return base + timedelta(seconds=steps * self.interval)
-        trigger = CronTrigger.from_crontab(self.cron or "", timezone=_local_tz())
+        trigger = CronTrigger.from_crontab(self.cron or "", timezone=zone(self.zone))
         start = (after + timedelta(seconds=1)).replace(microsecond=0, tzinfo=timezone.utc)
         fire = trigger.get_next_fire_time(None, start)
         return fire.astimezone(timezone.utc).replace(tzinfo=None) if fire else after + timedelta(seconds=self.interval)
@@ -64,13 +66,9 @@ class Schedule:
             return True
         if self.kind == "interval":
             return last_start + timedelta(seconds=self.interval) <= now
-        trigger = CronTrigger.from_crontab(self.cron or "", timezone=_local_tz())
+        trigger = CronTrigger.from_crontab(self.cron or "", timezone=zone(self.zone))
         due = trigger.get_next_fire_time(None, last_start.replace(tzinfo=timezone.utc))
         return due is not None and due.astimezone(timezone.utc).replace(tzinfo=None) <= now
-
-
-def _local_tz() -> Any:
-    return datetime.now().astimezone().tzinfo
 
 
 def first_run(schedule: Schedule, last_start: datetime | None, now: datetime, jitter: float,

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from alerts.outbox import webhook_problems
 from alerts.pauses import paused
 from eduwatch.config import Config
-from monitor.shell.cli.table import TIMEZONE, cut, format_table, json_time, show_time
+from monitor.shell.cli.table import cut, format_table, json_time, show_time, time_header
 from storage.database import Database
 from storage.freshness import portal_freshness
 from storage.locks import (
@@ -147,14 +147,14 @@ def format_status(status: dict[str, Any]) -> str:
     daemon = status["daemon"]
     if daemon["running"]:
         lines.append(
-            f"daemon: running ({daemon['holder']}), started {show_time(daemon['started'])} {TIMEZONE}, "
+            f"daemon: running ({daemon['holder']}), started {show_time(daemon['started'], labelled=True)}, "
             f"last heartbeat {daemon['heartbeat_age_seconds']:.0f} s ago"
         )
     elif daemon.get("holder"):
         lines.append(f"daemon: not running — {daemon.get('note')} (last holder {daemon['holder']})")
     else:
         lines.append("daemon: not running")
-    header = ["portal", "last crawl (UTC)", "result", "new", "upd", "errors", "next run (UTC)", "lag med/last",
+    header = ["portal", time_header("last crawl"), "result", "new", "upd", "errors", time_header("next run"), "lag med/last",
               "on time", "stale", "note"]
     rows = []
     for entry in status["portals"]:

@@ -132,7 +132,7 @@ wecom_webhook = "{wecom.url('gamma-key-0003')}"
         for title in ("乡村教育振兴行动方案", "乡村学校建设方案"):
             add_event(session, add_document(session, portal, title), portal)
     db.dispose()
-    waits = re.compile(r"^1 waiting for the WeCom rate limit, next at \d\d:\d\d:\d\d UTC", re.MULTILINE)
+    waits = re.compile(r"^1 waiting for the WeCom rate limit, next at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d 北京时间", re.MULTILINE)
     code, out, _ = _run(capsys, "--config", config, "notify")
     assert code == 0 and out.startswith("sent 1,") and waits.search(out)
     code, out, _ = _run(capsys, "--config", config, "notify")  # again, within the minute

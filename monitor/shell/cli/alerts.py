@@ -30,7 +30,7 @@ from eduwatch.event_kinds import DEFAULT_EVENT_FILTERS, EVENT_FILTERS
 from monitor.shell.cli import subscriber_feed
 from monitor.shell.cli.context import CliContext
 from monitor.shell.cli.skipped import skip_reasons
-from monitor.shell.cli.table import cut, json_time, print_json, print_table, show_time
+from monitor.shell.cli.table import cut, json_time, print_json, print_table, show_time, time_header
 from storage.models import Alert, Subscriber, utcnow
 
 STATUSES = ("pending", "sending", "sent", "failed", "dead")
@@ -131,7 +131,7 @@ def cmd_alerts(args: argparse.Namespace, context: CliContext) -> int:
          show_time(v["sent_at"] or v["next_attempt_at"]), cut(v["last_error"] or "", 60), cut(v["title"], 60)]
         for v in views
     ]
-    print_table(["id", "event", "subscriber", "channel", "status", "tries", "sent/next (UTC)", "last error", "title"], rows)
+    print_table(["id", "event", "subscriber", "channel", "status", "tries", time_header("sent/next"), "last error", "title"], rows)
     print("totals: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "no alerts"))
     return 0
 
@@ -182,7 +182,7 @@ def cmd_notify(args: argparse.Namespace, context: CliContext) -> int:
                 print(f"  {count} skipped: {reason}")
     if report.waiting and report.next_at is not None:
         # Not a failure and not worth blocking the shell for: the robot allows 20 a minute.
-        print(f"{report.waiting} waiting for the WeCom rate limit, next at {report.next_at:%H:%M:%S} UTC "
+        print(f"{report.waiting} waiting for the WeCom rate limit, next at {show_time(report.next_at, labelled=True)} "
               "(the daemon sends them; or run eduwatch notify again then)")
     if report.unknown:
         print(f"{report.unknown} alert(s) had an unknown outcome after a crash: see eduwatch alerts --status dead")

@@ -6,6 +6,7 @@ import os
 from functools import cached_property
 
 from eduwatch.config import Config, load_config
+from monitor.shell.cli.table import use_zone
 from storage.database import Database
 
 
@@ -17,7 +18,9 @@ class CliContext:
 
     @cached_property
     def config(self) -> Config:
-        return load_config(self.config_path)
+        config = load_config(self.config_path)
+        use_zone(config.display.timezone)  # every human time from here on is in [display] timezone
+        return config
 
     @property
     def db(self) -> Database:

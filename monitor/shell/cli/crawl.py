@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from eduwatch.config import DEFAULT_CONFIG, PortalConfig
 from monitor.changes.related import related_pages
 from monitor.shell.cli.context import CliContext
-from monitor.shell.cli.table import cut, json_time, print_json, print_table, show_time
+from monitor.shell.cli.table import cut, json_time, print_json, print_table, show_time, time_header
 from monitor.shell.freshness_view import behind_note, freshness_figures, show_staleness
 from storage.documents import DocumentQuery, get_document, list_documents
 from storage.freshness import portal_freshness
@@ -23,7 +23,7 @@ from storage.runs import RunSummary, Runs
 from storage.crawl_leases import PortalBusy
 from storage.store import Store
 
-REASON_COLUMNS = 60  # a run's reason in a table; `eduwatch status --json` has it whole
+REASON_COLUMNS = 56  # a run's reason in a table (a 160-column line with the zone in two headers); --json has it whole
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -171,7 +171,7 @@ def cmd_portals(args: argparse.Namespace, context: CliContext) -> int:
             show_time((figures or {}).get("next_deep_walk"), "—"),
             cut(behind_note(figures) or (run.reason if run else "") or "", REASON_COLUMNS),
         ])
-    print_table(["portal", "platform", "region", "last crawl (UTC)", "status", "stale", "next deep walk (UTC)",
+    print_table(["portal", "platform", "region", time_header("last crawl"), "status", "stale", time_header("next deep walk"),
                  "reason"], rows)
     return 0
 

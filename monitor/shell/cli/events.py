@@ -8,7 +8,7 @@ import sys
 from datetime import date, datetime, timezone
 
 from monitor.shell.cli.context import CliContext
-from monitor.shell.cli.table import cut, print_json, print_table, show_time
+from monitor.shell.cli.table import cut, print_json, print_table, show_time, time_header
 from monitor.changes.diffing import DEFAULT_CONTEXT
 from monitor.changes.events import EVENT_KINDS, META_LABELS, list_events, show_value
 from monitor.changes.revisions import classify_document, diff_revisions, reclassify_all
@@ -64,7 +64,7 @@ def cmd_events(args: argparse.Namespace, context: CliContext) -> int:
          v.document_id, "yes" if v.is_rural_plan else "", cut(v.summary, 140)]
         for v in views
     ]
-    print_table(["id", "at (UTC)", "kind", "doc", "plan", "summary"], rows)
+    print_table(["id", time_header("at"), "kind", "doc", "plan", "summary"], rows)
     return 0
 
 

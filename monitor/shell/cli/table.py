@@ -1,5 +1,9 @@
 """Plain-text tables that line up with Chinese text (wide characters take two columns), the
-one way human output shows a stored time, and the one way ``--json`` output writes it."""
+one way human output shows a stored time, and the one way ``--json`` output writes it.
+
+Human output shows stored (naive UTC) times in ``[display] timezone`` (default Asia/Shanghai,
+labelled 北京时间): :func:`use_zone` is called once the configuration is loaded, and every
+table header names the zone with :func:`time_header`. ``--json`` stays UTC with ``Z``."""
 
 from __future__ import annotations
 
@@ -9,7 +13,30 @@ import unicodedata
 from datetime import date, datetime, timezone
 from typing import Any, Sequence, TextIO
 
-TIMEZONE = "UTC"  # the store keeps naive UTC; headers say "(UTC)", free text appends it
+from eduwatch.local_time import DEFAULT_ZONE, label, local_text
+
+_zone = DEFAULT_ZONE  # [display] timezone of the loaded configuration (use_zone)
+
+
+def use_zone(name: str) -> None:
+    """Show human times in IANA zone ``name`` from now on (the CLI calls it on loading config)."""
+    global _zone
+    _zone = name
+
+
+def display_zone() -> str:
+    """The IANA zone human output is in (``[display] timezone``)."""
+    return _zone
+
+
+def zone_label() -> str:
+    """``北京时间`` or the zone's IANA name: what free text appends to a time."""
+    return label(_zone)
+
+
+def time_header(text: str) -> str:
+    """A table column of times: ``last crawl (北京时间)``."""
+    return f"{text} ({zone_label()})"
 
 
 def json_time(value: datetime | None) -> str | None:
@@ -43,14 +70,15 @@ def _json_value(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def show_time(value: datetime | str | None, missing: str = "") -> str:
-    """``2026-11-22 17:42:00`` for a stored time, or a --json view's ``…T17:42:00Z``, so every
-    table prints times alike; the zone is the caller's header."""
+def show_time(value: datetime | str | None, missing: str = "", labelled: bool = False) -> str:
+    """``2026-11-23 01:42:00`` in the display zone for a stored (naive UTC) time, or a --json
+    view's ``…T17:42:00Z``, so every table prints times alike; the zone is the caller's header
+    (:func:`time_header`), or appended with ``labelled`` for free text."""
     if value is None or value == "":
         return missing
     if isinstance(value, str):
         value = datetime.fromisoformat(value.removesuffix("Z"))
-    return value.strftime("%Y-%m-%d %H:%M:%S")
+    return local_text(value, _zone, labelled=labelled)
 
 
 def display_width(text: str) -> int:

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from eduwatch import __version__
 from eduwatch.config import Config
+from monitor.shell.cli.table import use_zone
 from monitor.shell.web.display import filters
 from storage.database import Database
 
@@ -51,6 +52,7 @@ def create_app(config: Config, db: Database | None = None, config_path: str | No
         description="Education notices of Chinese county portals: documents, revisions, change events, search.",
     )
     app.state.config = config
+    use_zone(config.display.timezone)  # pages show times as the CLI does
     app.state.db = db or Database(config.database.url)
     app.state.templates = templates()
     app.state.config_path = config_path  # handed to the recrawls the admin page starts

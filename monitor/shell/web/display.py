@@ -1,15 +1,17 @@
 """How the pages write things: Beijing time, labels of event kinds, marked spans of text.
 
-Stored times are naive UTC; readers live in UTC+8 (China has had no daylight saving time since
-1991), so pages show ``2026-12-02 17:30 北京时间`` and say so. JSON keeps UTC.
+Stored times are naive UTC; pages show them in ``[display] timezone`` as the CLI does
+(:mod:`monitor.shell.cli.table`), e.g. ``2026-12-02 17:30 北京时间``, and say so. JSON keeps UTC.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Sequence
 
-BEIJING = timezone(timedelta(hours=8), "北京时间")
+from eduwatch.local_time import local_text
+from monitor.shell.cli.table import display_zone
+
 KIND_LABELS = {
     "new": "新发布", "revised": "修订", "metadata_changed": "信息变更", "abolished": "废止",
     "withdrawn": "撤回", "reposted": "转载", "became_plan": "认定为规划",
@@ -18,12 +20,8 @@ PLAN_KINDS = ("new", "revised", "abolished", "withdrawn")
 
 
 def beijing(value: datetime | None, missing: str = "—") -> str:
-    """A stored (naive UTC) time as Beijing time, labelled."""
-    if value is None:
-        return missing
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") + " 北京时间"
+    """A stored (naive UTC) time in the display zone (Beijing time by default), labelled."""
+    return local_text(value, display_zone(), seconds=False, missing=missing)
 
 
 def iso_utc(value: datetime | None) -> str:

@@ -97,8 +97,8 @@ def test_events_filters_and_table(monitored: Path, capsys: pytest.CaptureFixture
     assert [i["kind"] for i in json.loads(out)] == ["abolished"], "10:30+01:00 is 09:30 UTC"
     code, out, _ = run(capsys, "--config", str(monitored), "events")
     lines = out.splitlines()
-    assert code == 0 and lines[0].split() == ["id", "at", "(UTC)", "kind", "doc", "plan", "summary"]
-    assert lines[3].split()[:5] == ["2", "2026-11-21", "09:30:00", "revised", "1"]
+    assert code == 0 and lines[0].split() == ["id", "at", "(北京时间)", "kind", "doc", "plan", "summary"]
+    assert lines[3].split()[:5] == ["2", "2026-11-21", "17:30:00", "revised", "1"], "09:30 UTC is 17:30 in Beijing"
     with pytest.raises(SystemExit) as exit_:
         main(["--config", str(monitored), "events", "--since", "yesterday"])
     assert exit_.value.code == 2
