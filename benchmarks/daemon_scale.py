@@ -106,10 +106,8 @@ def run(report: Report, quick: bool) -> None:
 
 def daemon_config(workdir: Path, sites: Sequence[Site], p: Plan, *, old: bool) -> Path:
     """The fleet's configuration at the scaled politeness, with the scaled schedule."""
-    path = fleet.configure(workdir, sites, delay=p.delay)[0]
-    extra = ['revisit_after = "0"', 'revisit_plans_after = "0"', 'deep_walk_after = "0"']
-    if old:
-        extra += ["portals_per_process = 1", "processes = 2"]
+    path = fleet.configure(workdir, sites, delay=p.delay)[0]  # revisits and deep walks are off there
+    extra = ["portals_per_process = 1", "processes = 2"] if old else []
     text = path.read_text(encoding="utf-8")
     lines = [line for line in text.splitlines()
              if not (old and line.split("=")[0].strip() in ("portals_per_process", "processes"))]
