@@ -6,7 +6,7 @@ import argparse
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import platformdirs
 from sqlalchemy.orm import Session
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from eduwatch.config import DEFAULT_CONFIG, PortalConfig
 from monitor.changes.related import related_pages
 from monitor.shell.cli.context import CliContext
+from monitor.shell.cli.crawl_progress import PlainProgress, crawl_progress
 from monitor.shell.cli.table import cut, json_time, print_json, print_table, show_time, time_header
 from monitor.shell.freshness_view import behind_note, freshness_figures, show_staleness
 from storage.documents import DocumentQuery, get_document, list_documents
@@ -35,6 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     crawl.add_argument("portals", nargs="*", metavar="PORTAL", help="portal names from the configuration (default: all enabled)")
     crawl.add_argument("--full", action="store_true", help="refetch every list and detail page")
     crawl.add_argument("--no-wait", action="store_true", help="fail instead of waiting when a portal is being crawled")
+    crawl.add_argument("--no-progress", action="store_true",
+                       help="plain progress lines instead of bars (they are plain anyway when stdout is not a terminal)")
     crawl.set_defaults(handler=cmd_crawl)
 
     documents = subparsers.add_parser("documents", help="list stored documents")
@@ -81,7 +84,8 @@ def cmd_crawl(args: argparse.Namespace, context: CliContext) -> int:
         config.portal(name)  # unknown names fail here, with exit 2, before anything runs
     Store(context.db).sync_portals(config.portals)
     try:
-        summaries = crawl_and_monitor(context, names, full=args.full, wait=not args.no_wait)
+        with crawl_progress(len(names), wanted=not args.no_progress) as progress:
+            summaries = crawl_and_monitor(context, names, full=args.full, wait=not args.no_wait, progress=progress)
     except PortalBusy as busy:
         print(f"eduwatch: {busy}", file=sys.stderr)
         return 1
@@ -89,7 +93,8 @@ def cmd_crawl(args: argparse.Namespace, context: CliContext) -> int:
     return 0 if summaries and all(s.status == "ok" for s in summaries) else 1
 
 
-def crawl_and_monitor(context: CliContext, names: Sequence[str], *, full: bool, wait: bool) -> list[RunSummary]:
+def crawl_and_monitor(context: CliContext, names: Sequence[str], *, full: bool, wait: bool,
+                      progress: Callable[[str], None] | None = None) -> list[RunSummary]:
     """Crawl under the per-portal locks the daemon also takes, then turn changes into events.
 
     Alerts are only queued here; the daemon's deliverer or ``eduwatch notify`` sends them.
@@ -98,11 +103,8 @@ def crawl_and_monitor(context: CliContext, names: Sequence[str], *, full: bool, 
     from crawler.runner import crawl_portals_locked
     from monitor.shell.passes import monitor_and_deliver
 
-    def progress(line: str) -> None:
-        print(line, file=sys.stderr, flush=True)
-
     summaries = crawl_portals_locked(
-        context.config_path, list(names), full=full, trigger="manual", wait=wait, progress=progress
+        context.config_path, list(names), full=full, trigger="manual", wait=wait, progress=progress or PlainProgress()
     )
     with context.db.transaction() as session:
         sync_from_config(session, context.config)  # events must find the configured subscribers

@@ -1,4 +1,4 @@
-"""Plain-text tables that line up with Chinese text (wide characters take two columns), the
+"""Plain-text tables (drawn by rich) that line up with Chinese text (wide characters take two columns), the
 one way human output shows a stored time, and the one way ``--json`` output writes it.
 
 Human output shows stored (naive UTC) times in ``[display] timezone`` (default Asia/Shanghai,
@@ -7,13 +7,23 @@ table header names the zone with :func:`time_header`. ``--json`` stays UTC with 
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import sys
-import unicodedata
 from datetime import date, datetime, timezone
 from typing import Any, Sequence, TextIO
 
+from rich import box
+from rich.cells import cell_len
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
 from eduwatch.local_time import DEFAULT_ZONE, label, local_text
+
+_KEPT_WHOLE = 24  # columns at most this wide are never narrowed to fit a terminal
+_UNBOUNDED = 100_000  # rich needs a width; a pipe gets whole cells (lines are stripped after)
 
 _zone = DEFAULT_ZONE  # [display] timezone of the loaded configuration (use_zone)
 
@@ -82,11 +92,8 @@ def show_time(value: datetime | str | None, missing: str = "", labelled: bool = 
 
 
 def display_width(text: str) -> int:
-    return sum(_char_width(ch) for ch in text)
-
-
-def _char_width(ch: str) -> int:
-    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+    """Terminal columns ``text`` takes (wide CJK characters take two), as rich counts them."""
+    return cell_len(text)
 
 
 def cut(text: str, columns: int) -> str:
@@ -99,26 +106,46 @@ def cut(text: str, columns: int) -> str:
         return text
     kept, used = [], 1  # the "…" takes one column
     for ch in text:
-        used += _char_width(ch)
+        used += cell_len(ch)
         if used > columns:
             break
         kept.append(ch)
     return "".join(kept) + "…"
 
 
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    cells = [[str(c) for c in headers]] + [[("" if c is None else str(c)) for c in row] for row in rows]
-    widths = [max(display_width(row[i]) for row in cells) for i in range(len(headers))]
-    lines = []
-    for number, row in enumerate(cells):
-        padded = [cell + " " * (widths[i] - display_width(cell)) for i, cell in enumerate(row)]
-        lines.append("  ".join(padded).rstrip())
-        if number == 0:
-            lines.append("  ".join("-" * w for w in widths))
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], width: int | None = None) -> str:
+    """A table as text, drawn by rich (columns line up with Chinese text): a header, a rule, rows.
+
+    ``width`` is the terminal's when printing to one (rich then shrinks free-text columns); text
+    for a pipe or a file is never cut by width, as a script reading it expects whole cells."""
+    cells = [[Text("" if cell is None else str(cell)) for cell in row] for row in rows]
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, highlight=False, padding=(0, 1, 0, 0))
+    for number, header in enumerate(headers):
+        widest = max([cell_len(str(header))] + [row[number].cell_len for row in cells])
+        # short columns (ids, times, states) keep their width; long free text wraps in a terminal
+        short = widest <= _KEPT_WHOLE
+        table.add_column(Text(str(header)), no_wrap=short, overflow="fold", width=widest if short else None)
+    for row in cells:
+        table.add_row(*row)
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width or _UNBOUNDED, color_system=None, force_terminal=False,
+                      markup=False, emoji=False, highlight=False, soft_wrap=False)
+    console.print(table)
+    lines = [line.rstrip() for line in buffer.getvalue().splitlines()]
     if not rows:
         lines.append("(none)")
     return "\n".join(lines)
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], out: TextIO | None = None) -> None:
-    print(format_table(headers, rows), file=out or sys.stdout)
+    """Print :func:`format_table` to ``out``, as wide as the terminal when ``out`` is one."""
+    out = out or sys.stdout
+    print(format_table(headers, rows, terminal_width(out)), file=out)
+
+
+def terminal_width(out: TextIO) -> int | None:
+    """Columns of the terminal ``out`` writes to, or None for a pipe or a file."""
+    try:
+        return os.get_terminal_size(out.fileno()).columns if out.isatty() else None
+    except (AttributeError, OSError, ValueError):
+        return None
