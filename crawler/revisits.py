@@ -58,10 +58,13 @@ class RunFreshness:
     """The run's revisits and deep walk, and the checks it has made."""
 
     def __init__(self, db: Database, portal: str, settings: FreshnessSettings, *, full: bool = False,
-                 now: datetime | None = None, planning: bool = True) -> None:
-        """``planning=False``: record checks but choose no revisits and no deep walk — a
-        distributed worker sees only part of the run, so it must not decide for all of it."""
+                 now: datetime | None = None, planning: bool = True,
+                 decided: tuple[frozenset[str], bool] | None = None) -> None:
+        """``planning=False``: record checks but choose no revisits and no deep walk.
+        ``decided``: (revisits, deep) as another process chose them for this run — a distributed
+        run is planned once, by the worker that takes its seed, and every worker follows that."""
         self.db, self.portal, self.settings = db, portal, settings
+        planning = planning and decided is None
         self.now = now or clock.now()
         self.pages, portal_clock = source_clocks(db, portal)
         self.baseline = portal_clock.baseline_at
@@ -71,6 +74,8 @@ class RunFreshness:
         self.plan = (plan_revisits(self.pages.values(), self.now, settings, self.baseline) if planning and not full
                      else RevisitPlan((), 0, 0))
         self.revisit = frozenset(self.plan.chosen)
+        if decided is not None:
+            self.revisit, self.deep = decided
         self._pending: list[CheckUpdate] = []
         if self.plan.due:
             log.info("%s: %d known pages due, %d revisited this run, %d deferred%s", portal, self.plan.due,
@@ -124,6 +129,12 @@ class RunFreshness:
         if walked_to_end:
             record_deep_walk(self.db, self.portal, self.now, next_deep_walk(self.portal, self.now, self.settings),
                              finished=clock.now())
+
+
+def record_deep_walk_now(db: Database, portal: str, settings: FreshnessSettings) -> None:
+    """A run that walked every list to its end (distributed: the run closed ok after a planned deep walk)."""
+    at = clock.now()
+    record_deep_walk(db, portal, at, next_deep_walk(portal, at, settings), finished=at)
 
 
 def unrequested_revisits(freshness: RunFreshness, requested: set[str], skip: set[str]) -> list[SourceClock]:

@@ -55,6 +55,17 @@ class RunTally:
         """True for exactly one caller: the one who closes the run."""
         return bool(self.server.hsetnx(self.key, "finished", time.time()))
 
+    def set_plan(self, revisit: frozenset[str], deep: bool) -> None:
+        """The run's revisits and deep walk, chosen once by the worker that took its seed."""
+        self.server.hsetnx(self.key, "plan", json.dumps({"revisit": sorted(revisit), "deep": deep}))
+
+    def plan(self) -> tuple[frozenset[str], bool] | None:
+        raw = self.server.hget(self.key, "plan")
+        if raw is None:
+            return None
+        plan = json.loads(raw)
+        return frozenset(plan["revisit"]), bool(plan["deep"])
+
     def claim_probes(self) -> bool:
         """True for exactly one caller: the one who decides the run's withdrawal probes."""
         return bool(self.server.hsetnx(self.key, "probes", 0))

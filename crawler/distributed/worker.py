@@ -31,6 +31,7 @@ from crawler.distributed.probes import probe_candidates, share_walk
 from crawler.distributed.queue import requeue_orphans, requeue_worker
 from crawler.distributed.tally import RunTally, finish_from_tally
 from crawler.pipelines import save_records
+from crawler.revisits import freshness_settings, record_deep_walk_now
 from crawler.spiders import spider_for
 from eduwatch.config import Config
 from storage.database import Database
@@ -175,8 +176,12 @@ class DistributedSpider(RedisSpider):
         spider.settings = self.crawler.settings
         downloads = SharedDownloads(self.crawler, self.config.crawl.max_attachment_bytes, self.redis,
                                     f"{self.keys.run(run_id)}:attachments")
+        tally = RunTally(self.redis, self.keys, run_id)
+        decided = tally.plan()  # None on the seed's worker: it plans the run for every worker
         spider.setup(self.crawler, share_walk=lambda walk: share_walk(walk, self.redis, self.keys.coverage(run_id)),
-                     downloads=downloads)
+                     downloads=downloads, decided=decided)
+        if decided is None:
+            tally.set_plan(spider.freshness.revisit, spider.freshness.deep)
         for old in [r for r in self.delegates if r < run_id - 1000]:
             self.delegates.pop(old, None)
         self.delegates[run_id] = spider
@@ -242,9 +247,11 @@ class DistributedSpider(RedisSpider):
 
     def save(self, delegate: Any, record: DocumentRecord, run_id: int) -> None:
         """Save now, into the run; new/updated are counted in Redis too (exact across workers)."""
-        for result in save_records(self.store, [record], run_id, delegate.book):
+        results = save_records(self.store, [record], run_id, delegate.book)
+        for result in results:
             if result is not None and result.outcome in ("new", "updated"):
                 self.redis.hincrby(self.keys.run(run_id), result.outcome, 1)
+        delegate.freshness.saved([record], [r.outcome if r is not None else None for r in results])
 
     def drain(self, delegate: Any, run_id: int) -> None:
         """Move what the portal spider noted (errors, list failures) into the shared tally."""
@@ -283,34 +290,47 @@ class DistributedSpider(RedisSpider):
         if tally.field("cancelled") or self._schedule_probes(tally) or not tally.claim_finish():
             return
         summary = finish_from_tally(self.store, tally)
+        self._record_deep_walk(tally, summary.portal, summary.status)
         self.delegates.pop(tally.run_id, None)
         log.info("%s: run %s %s (%d new, %d updated, %d pages, %d errors)", summary.portal, summary.run_id,
                  summary.status, summary.docs_new, summary.docs_updated, summary.pages_fetched, summary.errors)
 
+    def _record_deep_walk(self, tally: RunTally, portal: str, status: str) -> None:
+        """A run planned as a deep walk that closed ok walked every list to its end."""
+        plan = tally.plan()
+        if plan is not None and plan[1] and status == "ok":
+            portal_config = self.config.portal(portal)
+            record_deep_walk_now(self.db, portal, freshness_settings(self.config, portal_config))
+
     def _schedule_probes(self, tally: RunTally) -> bool:
-        """At the run's first zero: queue its withdrawal probes. True when the run goes on."""
+        """At the run's first zero: queue its withdrawal probes and the planned revisits no list
+        page asked for (the walk stopped above them). True when the run goes on."""
         if not tally.claim_probes():
             return False
         snap = tally.snapshot()
-        if tally.stopped() or int(snap.get("list_failures", 0)):
-            return False  # a list we could not read vouches for nothing (as in a local run)
+        if tally.stopped():
+            return False
         portal, full = snap["portal"], snap.get("full") == "1"
         try:
-            candidates = probe_candidates(self.store, self.redis, self.keys.coverage(tally.run_id), portal, tally.run_id)
-            if not candidates:
-                return False
             delegate = self.delegate(portal, tally.run_id, full)
-            requests = [
-                self.wrap(delegate.probe_request(url), portal, tally.run_id, full, counted=True)
-                for url in candidates
-            ]
+            # A list we could not read vouches for nothing (as in a local run): no probes then.
+            candidates = ([] if int(snap.get("list_failures", 0)) else
+                          probe_candidates(self.store, self.redis, self.keys.coverage(tally.run_id), portal, tally.run_id))
+            listed = self.store.listed_in_run(portal, tally.run_id)
+            revisits = sorted(url for url in delegate.freshness.revisit if url not in listed and url not in candidates)
+            requests = [delegate.probe_request(url) for url in candidates] + [
+                delegate.revisit_request(url) for url in revisits if url in delegate.walk.known]
+            requests = [self.wrap(request, portal, tally.run_id, full, counted=True) for request in requests]
         except Exception:  # noqa: BLE001 — no probes this run; the run itself is still closed
-            log.exception("%s: run %s: could not work out withdrawal probes", portal, tally.run_id)
+            log.exception("%s: run %s: could not work out withdrawal probes and revisits", portal, tally.run_id)
+            return False
+        if not requests:
             return False
         # Counted before any is queued: another worker must not see zero after the first one.
         tally.add(len(requests))
-        self.redis.hset(tally.key, "probes", len(requests))
-        log.info("%s: run %s: probing %d known URLs missing from the lists", portal, tally.run_id, len(requests))
+        self.redis.hset(tally.key, mapping={"probes": len(candidates), "revisits": len(requests) - len(candidates)})
+        log.info("%s: run %s: probing %d known URLs missing from the lists, revisiting %d", portal, tally.run_id,
+                 len(candidates), len(requests) - len(candidates))
         for request in requests:
             self.crawler.engine.crawl(request)
         return True

@@ -119,11 +119,13 @@ class PortalSpider(ListPages, FreshnessSteps, scrapy.Spider):
         return spider
 
     def setup(self, crawler: Crawler, *, share_walk: WalkWrapper | None = None,
-              downloads: AttachmentDownloads | None = None) -> None:
+              downloads: AttachmentDownloads | None = None,
+              decided: tuple[frozenset[str], bool] | None = None) -> None:
         """Bind the spider to its portal, store, run, list walk and attachment downloads.
 
         A distributed worker passes its shared variants (a walk whose coverage all workers
-        merge, downloads claimed across workers); a local crawl gets the plain ones.
+        merge, downloads claimed across workers, the run's revisits and deep walk as the seed's
+        worker planned them); a local crawl gets the plain ones and plans itself.
         """
         self.crawler = crawler
         config = self._config_arg
@@ -143,7 +145,7 @@ class PortalSpider(ListPages, FreshnessSteps, scrapy.Spider):
         if self.run_id is None:
             self.run_id = Runs(self.store.db).open(self.portal, full=self.full, trigger=self.trigger)
         self.freshness = RunFreshness(self.store.db, self.portal, freshness_settings(config, self.portal_config),
-                                      full=self.full, planning=share_walk is None)
+                                      full=self.full, decided=decided)
         self._failed_before = failed_last_run(self.store.db, self.portal)
         walk = ListWalk(self.store.known_sources(self.portal), full=self.full, revisit=self.freshness.revisit,
                         deep=self.freshness.deep)
