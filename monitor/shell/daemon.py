@@ -60,7 +60,7 @@ from monitor.shell.dispatch import Batch, Dispatcher, Notice
 from monitor.shell.logging_setup import event
 from monitor.shell.pass_runner import PassRunner
 from monitor.shell.passes import deliver_once, monitor_and_deliver
-from monitor.shell.reports import report_batch
+from monitor.shell.reports import RevisitsBehind, report_batch
 from monitor.shell.schedules import Schedule, backoff_delay, first_run
 from storage.database import Database
 from storage.locks import DAEMON_LEASE, DAEMON_LEASE_TTL, DISTRIBUTED_NOTICE, SCHEDULE_PREFIX, LeaseKeeper, Locks, make_holder
@@ -111,6 +111,7 @@ class Daemon:
         self._finished: queue.Queue[tuple[Batch, dict[str, datetime]]] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._published: dict[str, datetime] = {}  # one entry per portal, never more
+        self._behind = RevisitsBehind()  # portals whose revisits fell behind, reported once
         self.passes: PassRunner | None = None  # the running daemon's monitor passes, off the batch threads
 
     # --- start and stop ------------------------------------------------------------------
@@ -286,6 +287,7 @@ class Daemon:
                   docs_updated=summary.docs_updated, pages=summary.pages_fetched, errors=summary.errors,
                   seconds=seconds, reason=summary.reason or "")
         hold = report_batch(self.db, summaries, self.schedules, self.config.daemon.failure_backoff_after, started)
+        self._behind.after_batch(self.db, [s.portal for s in summaries], self.clock())
         if summaries and not self.stop_event.is_set():
             if self.passes is not None:
                 self.passes.ask()  # the running daemon: its pass thread, so the child slot is free now

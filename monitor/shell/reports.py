@@ -16,6 +16,7 @@ from sqlalchemy import select
 from monitor.shell.logging_setup import event
 from monitor.shell.schedules import Schedule, backoff_delay
 from storage.database import Database
+from storage.freshness import portal_freshness
 from storage.models import Portal, utcnow
 from storage.runs import FAILED_STATUSES, RunSummary, Runs
 
@@ -61,3 +62,26 @@ def _report_blocked(db: Database, summaries: Sequence[RunSummary]) -> None:
             elif row.name not in blocked and row.blocked_reported_at is not None:
                 row.blocked_reported_at = None
                 event(log, "portal.unblocked", portal=row.name)
+
+
+class RevisitsBehind:
+    """``portal.revisits_behind`` once when a portal's revisits stop keeping up with its bounds
+    (documents past their bound), ``portal.revisits_caught_up`` once when they do again — the
+    way a failing portal is reported, not on every batch (issue 11)."""
+
+    def __init__(self) -> None:
+        self.behind: set[str] = set()  # reported and not caught up (per daemon: a restart reports again)
+
+    def after_batch(self, db: Database, portals: Sequence[str], now: datetime) -> None:
+        figures = portal_freshness(db, now)
+        for portal in portals:
+            fresh = figures.get(portal)
+            overdue = fresh.overdue if fresh is not None else 0
+            if overdue and portal not in self.behind:
+                self.behind.add(portal)
+                event(log, "portal.revisits_behind", logging.WARNING, portal=portal, overdue=overdue,
+                      advice="documents are past their revisit bound: raise revisit_max_per_cycle, "
+                             "crawl more often, or lengthen revisit_after")
+            elif not overdue and portal in self.behind:
+                self.behind.discard(portal)
+                event(log, "portal.revisits_caught_up", portal=portal)

@@ -21,6 +21,7 @@ from monitor.shell.daemon import Daemon
 from monitor.shell.dispatch import Batch, Dispatcher
 from monitor.shell.schedules import Schedule
 from monitor.shell.status import collect_status, format_status
+from storage.database import Database
 from storage.runs import RunOutcome, RunSummary, Runs
 from tests.monitor.shell.test_daemon_process import runs, served, write_config  # noqa: F401 — fixture
 
@@ -224,3 +225,27 @@ def test_the_dispatchers_state_does_not_grow_across_cycles() -> None:
             sizes.append((len(dispatcher._heap), len(dispatcher._owing), len(dispatcher.slots)))
     assert all(heap <= 2 * len(portals) and owing <= len(portals) and slots == len(portals)
                for heap, owing, slots in sizes), sizes
+
+
+def test_a_portal_whose_revisits_fall_behind_is_reported_once_and_once_when_caught_up(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, sqlite_db: Database
+) -> None:
+    """Issue 11: like a failing portal, not on every batch (the overdue counts come from
+    storage.freshness.portal_freshness, whose own tests cover the query)."""
+    import monitor.shell.reports as reports
+    from storage.freshness import PortalFreshness
+
+    overdue = {"huilai": 3}
+    monkeypatch.setattr(reports, "portal_freshness", lambda db, now: {
+        name: PortalFreshness(name, 100, None, 0, count, 0, None, None) for name, count in overdue.items()})
+    behind = reports.RevisitsBehind()
+    now = datetime(2026, 12, 2, 8, 0)
+    with caplog.at_level("INFO", logger="eduwatch.daemon"):
+        for _ in range(3):
+            behind.after_batch(sqlite_db, ["huilai"], now)
+        overdue["huilai"] = 0
+        for _ in range(2):
+            behind.after_batch(sqlite_db, ["huilai"], now)
+    lines = [r.getMessage() for r in caplog.records]
+    assert sum("portal.revisits_behind" in line for line in lines) == 1
+    assert sum("portal.revisits_caught_up" in line for line in lines) == 1
