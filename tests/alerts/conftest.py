@@ -145,3 +145,25 @@ def seed_001() -> dict[str, object]:
         "published_date": date(2023, 11, 10),
         "body": body,
     }
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """``eduwatch ARGV`` in this process: (exit code, stdout, stderr)."""
+    from monitor.shell.cli import main
+
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def add_plan(db_url: str) -> None:
+    """One plan document with its ``new`` event, on portal huilai (added if missing)."""
+    from sqlalchemy import select
+
+    from storage.database import Database
+
+    db = Database(db_url)
+    with db.transaction() as session:
+        portal = session.scalar(select(Portal).where(Portal.name == "huilai")) or add_portal(session)
+        add_event(session, add_document(session, portal), portal)
+    db.dispose()

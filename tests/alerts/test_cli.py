@@ -7,9 +7,8 @@ import re
 
 import pytest
 
-from monitor.shell.cli import main
 from storage.database import Database
-from tests.alerts.conftest import add_document, add_event, add_portal, alert_tables
+from tests.alerts.conftest import add_document, add_event, add_plan, add_portal, alert_tables, run_cli
 from tests.config_fixtures import ConfigFile
 from tests.monitor.json_times import assert_utc_times
 
@@ -20,51 +19,37 @@ def setup(config_file: ConfigFile, sqlite_url: str, smtp, wecom) -> tuple[str, s
     return str(config_file("huilai", tables=alert_tables(smtp, wecom))), sqlite_url
 
 
-def _run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def _add_plan(db_url: str) -> None:
-    db = Database(db_url)
-    with db.transaction() as session:
-        portal = add_portal(session)
-        add_event(session, add_document(session, portal), portal)
-    db.dispose()
-
-
 def test_subscribers_add_list_remove(setup, capsys):
     config, _ = setup
-    code, out, _ = _run(capsys, "--config", config, "subscribers", "add", "li", "--email", "li@example.org",
+    code, out, _ = run_cli(capsys, "--config", config, "subscribers", "add", "li", "--email", "li@example.org",
                         "--keyword", "学前教育", "--event", "new_plan", "--event", "plan_revised", "--digest")
     assert code == 0
-    code, out, _ = _run(capsys, "--config", config, "subscribers", "list", "--json")
+    code, out, _ = run_cli(capsys, "--config", config, "subscribers", "list", "--json")
     views = {v["name"]: v for v in json.loads(out)}
     assert views["li"]["events"] == ["new_plan", "plan_revised"] and views["li"]["digest"] is True
     assert views["team"]["origin"] == "config"
     assert views["team"]["wecom_webhook"].endswith("key=****0001")
     assert "alpha-key-0001" not in out
-    assert _run(capsys, "--config", config, "subscribers", "remove", "team")[0] == 2  # config-owned
-    assert _run(capsys, "--config", config, "subscribers", "remove", "li")[0] == 0
-    code, out, _ = _run(capsys, "--config", config, "subscribers", "list")
+    assert run_cli(capsys, "--config", config, "subscribers", "remove", "team")[0] == 2  # config-owned
+    assert run_cli(capsys, "--config", config, "subscribers", "remove", "li")[0] == 0
+    code, out, _ = run_cli(capsys, "--config", config, "subscribers", "list")
     assert "li@example.org" not in out and "team@example.org" in out
 
 
 def test_notify_dry_run_then_send_and_list(setup, capsys, smtp, wecom):
     config, db_url = setup
-    _run(capsys, "--config", config, "subscribers", "list")  # syncs config subscribers into the database
-    _add_plan(db_url)
-    code, out, _ = _run(capsys, "--config", config, "notify", "--dry-run")
+    run_cli(capsys, "--config", config, "subscribers", "list")  # syncs config subscribers into the database
+    add_plan(db_url)
+    code, out, _ = run_cli(capsys, "--config", config, "notify", "--dry-run")
     assert code == 0 and "email to team@example.org" in out and "wecom to" in out and "key=****0001" in out
     assert "alpha-key-0001" not in out
     assert smtp.messages == [] and wecom.accepted == []
 
-    code, out, _ = _run(capsys, "--config", config, "notify")
+    code, out, _ = run_cli(capsys, "--config", config, "notify")
     assert code == 0 and out.startswith("sent 2,")
     assert len(smtp.messages) == 1 and len(wecom.accepted) == 1
 
-    code, out, _ = _run(capsys, "--config", config, "alerts", "--json")
+    code, out, _ = run_cli(capsys, "--config", config, "alerts", "--json")
     items = json.loads(out)["alerts"]
     assert {(i["subscriber"], i["channel"], i["status"], i["attempts"]) for i in items} == {
         ("team", "email", "sent", 1), ("team", "wecom", "sent", 1)}
@@ -76,44 +61,44 @@ def test_notify_dry_run_then_send_and_list(setup, capsys, smtp, wecom):
 def test_broken_webhook_is_shown_and_retry_requeues(setup, capsys, wecom):
     config, db_url = setup
     wecom.keys.discard("alpha-key-0001")  # the robot was deleted: 93000
-    _run(capsys, "--config", config, "subscribers", "list")
-    _add_plan(db_url)
-    code, out, _ = _run(capsys, "--config", config, "notify")
+    run_cli(capsys, "--config", config, "subscribers", "list")
+    add_plan(db_url)
+    code, out, _ = run_cli(capsys, "--config", config, "notify")
     assert code == 1
-    code, out, err = _run(capsys, "--config", config, "alerts", "--status", "dead")
+    code, out, err = run_cli(capsys, "--config", config, "alerts", "--status", "dead")
     assert "WeCom webhook of subscriber team is wrong" in err and "93000" in out + err
     assert "alpha-key-0001" not in out + err
     wecom.keys.add("alpha-key-0001")  # fixed by the operator
-    code, out, _ = _run(capsys, "--config", config, "alerts", "retry", "--dead")
+    code, out, _ = run_cli(capsys, "--config", config, "alerts", "retry", "--dead")
     assert code == 0 and out.startswith("1 alert(s) queued again")
-    code, out, _ = _run(capsys, "--config", config, "notify")
+    code, out, _ = run_cli(capsys, "--config", config, "notify")
     assert code == 0 and len(wecom.accepted) == 1
 
 
 def test_subscribers_test_sends_on_each_channel(setup, capsys, smtp, wecom):
     config, _ = setup
-    code, out, _ = _run(capsys, "--config", config, "subscribers", "test", "team")
+    code, out, _ = run_cli(capsys, "--config", config, "subscribers", "test", "team")
     assert code == 0 and "email: sent to team@example.org" in out and "wecom: sent to" in out
     assert "alpha-key-0001" not in out and "key=****0001" in out
     assert len(smtp.messages) == 1 and "测试消息" in smtp.messages[0]["Subject"]
     assert len(wecom.accepted) == 1
     wecom.keys.discard("alpha-key-0001")
-    code, out, _ = _run(capsys, "--config", config, "subscribers", "test", "team")
+    code, out, _ = run_cli(capsys, "--config", config, "subscribers", "test", "team")
     assert code == 1 and "wecom: FAILED: errcode 93000" in out
 
 
 def test_retry_by_id(setup, capsys, wecom):
     config, db_url = setup
     wecom.busy = 1
-    _run(capsys, "--config", config, "subscribers", "list")
-    _add_plan(db_url)
-    assert _run(capsys, "--config", config, "notify")[0] == 1
-    code, out, _ = _run(capsys, "--config", config, "alerts", "--status", "failed", "--json")
+    run_cli(capsys, "--config", config, "subscribers", "list")
+    add_plan(db_url)
+    assert run_cli(capsys, "--config", config, "notify")[0] == 1
+    code, out, _ = run_cli(capsys, "--config", config, "alerts", "--status", "failed", "--json")
     failed = json.loads(out)["alerts"]
     assert len(failed) == 1 and "errcode -1" in failed[0]["last_error"]
-    code, out, _ = _run(capsys, "--config", config, "alerts", "retry", str(failed[0]["id"]))
+    code, out, _ = run_cli(capsys, "--config", config, "alerts", "retry", str(failed[0]["id"]))
     assert code == 0 and out.startswith("1 alert(s)")
-    assert _run(capsys, "--config", config, "notify")[0] == 0
+    assert run_cli(capsys, "--config", config, "notify")[0] == 0
     assert len(wecom.accepted) == 1
 
 
@@ -125,7 +110,7 @@ rate_per_minute = 1
 name = "group"
 wecom_webhook = "{wecom.url('gamma-key-0003')}"
 """)), sqlite_url
-    _run(capsys, "--config", config, "subscribers", "list")
+    run_cli(capsys, "--config", config, "subscribers", "list")
     db = Database(db_url)
     with db.transaction() as session:
         portal = add_portal(session)
@@ -133,26 +118,26 @@ wecom_webhook = "{wecom.url('gamma-key-0003')}"
             add_event(session, add_document(session, portal, title), portal)
     db.dispose()
     waits = re.compile(r"^1 waiting for the WeCom rate limit, next at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d 北京时间", re.MULTILINE)
-    code, out, _ = _run(capsys, "--config", config, "notify")
+    code, out, _ = run_cli(capsys, "--config", config, "notify")
     assert code == 0 and out.startswith("sent 1,") and waits.search(out)
-    code, out, _ = _run(capsys, "--config", config, "notify")  # again, within the minute
+    code, out, _ = run_cli(capsys, "--config", config, "notify")  # again, within the minute
     assert code == 0 and out.startswith("sent 0,") and waits.search(out)
     assert len(wecom.accepted) == 1
 
 
 def test_notify_and_alerts_say_a_channel_is_paused_and_until_when(setup, capsys, smtp, wecom):
     config, db_url = setup
-    _run(capsys, "--config", config, "subscribers", "list")
-    _add_plan(db_url)
+    run_cli(capsys, "--config", config, "subscribers", "list")
+    add_plan(db_url)
     smtp.stop()  # the mail server goes away: refused
-    code, out, _ = _run(capsys, "--config", config, "notify")
+    code, out, _ = run_cli(capsys, "--config", config, "notify")
     assert code == 1 and out.startswith("sent 1, failed 0 (will retry), dead 0, skipped 0, 1 waiting for a paused channel")
     assert re.search(r"e-mail \(SMTP server\) paused until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC after 1 failure", out)
     assert "skipped:" not in out
-    code, out, err = _run(capsys, "--config", config, "alerts", "--json")
+    code, out, err = run_cli(capsys, "--config", config, "alerts", "--json")
     view = json.loads(out)
     [pause] = view["channel_pauses"]
     assert pause["channel"] == "email" and pause["until"].endswith("Z") and pause["failures"] == 1
     assert {(i["channel"], i["status"], i["attempts"]) for i in view["alerts"]} == {("email", "pending", 0), ("wecom", "sent", 1)}
-    code, out, err = _run(capsys, "--config", config, "alerts")
+    code, out, err = run_cli(capsys, "--config", config, "alerts")
     assert "WARNING: e-mail (SMTP server) paused until" in err

@@ -8,7 +8,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from localportals import samples
 from monitor.shell.cli import main
@@ -16,9 +15,8 @@ from monitor.shell.cli.crawl import print_summaries
 from monitor.shell.cli.table import cut, display_width
 from storage.database import Database
 from storage.locks import Locks
-from storage.models import Portal
 from storage.runs import RunOutcome, RunSummary, Runs
-from tests.alerts.conftest import add_document, add_event, add_portal, alert_tables, smtp, wecom  # noqa: F401 — fixtures
+from tests.alerts.conftest import add_plan, alert_tables, run_cli, smtp, wecom  # noqa: F401 — fixtures
 from tests.config_fixtures import ConfigFile
 from tests.crawler.crawl_support import write_config
 from tests.monitor.json_times import assert_utc_times
@@ -30,39 +28,25 @@ def alerts_config(config_file: ConfigFile, sqlite_url: str, smtp, wecom) -> tupl
     return str(config_file("huilai", tables=alert_tables(smtp, wecom))), sqlite_url
 
 
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def _add_plan(db_url: str) -> None:
-    db = Database(db_url)
-    with db.transaction() as session:
-        portal = session.scalar(select(Portal).where(Portal.name == "huilai")) or add_portal(session)
-        add_event(session, add_document(session, portal), portal)
-    db.dispose()
-
-
 def test_retry_of_an_alert_that_does_not_exist_is_refused(alerts_config, capsys, wecom) -> None:  # noqa: F811
     config, db_url = alerts_config
     wecom.busy = 1  # the WeCom alert fails once, so there is one failed alert to retry
-    _run(capsys, "--config", config, "subscribers", "list")
-    _add_plan(db_url)
-    assert _run(capsys, "--config", config, "notify")[0] == 1
-    failed = json.loads(_run(capsys, "--config", config, "alerts", "--status", "failed", "--json")[1])["alerts"]
+    run_cli(capsys, "--config", config, "subscribers", "list")
+    add_plan(db_url)
+    assert run_cli(capsys, "--config", config, "notify")[0] == 1
+    failed = json.loads(run_cli(capsys, "--config", config, "alerts", "--status", "failed", "--json")[1])["alerts"]
     assert len(failed) == 1
 
-    code, out, err = _run(capsys, "--config", config, "alerts", "retry", "999")
+    code, out, err = run_cli(capsys, "--config", config, "alerts", "retry", "999")
     assert code == 2 and "no alert 999" in err and out == ""
 
-    code, out, err = _run(capsys, "--config", config, "alerts", "retry", str(failed[0]["id"]), "999")
+    code, out, err = run_cli(capsys, "--config", config, "alerts", "retry", str(failed[0]["id"]), "999")
     assert code == 2 and "no alert 999" in err
-    still = json.loads(_run(capsys, "--config", config, "alerts", "--status", "failed", "--json")[1])["alerts"]
+    still = json.loads(run_cli(capsys, "--config", config, "alerts", "--status", "failed", "--json")[1])["alerts"]
     assert [a["id"] for a in still] == [failed[0]["id"]]  # nothing half-done
 
-    sent = json.loads(_run(capsys, "--config", config, "alerts", "--status", "sent", "--json")[1])["alerts"]
-    code, out, err = _run(capsys, "--config", config, "alerts", "retry", str(sent[0]["id"]))
+    sent = json.loads(run_cli(capsys, "--config", config, "alerts", "--status", "sent", "--json")[1])["alerts"]
+    code, out, err = run_cli(capsys, "--config", config, "alerts", "retry", str(sent[0]["id"]))
     assert code == 1 and f"alert {sent[0]['id']} is sent, not failed or dead" in err
 
 
@@ -84,14 +68,14 @@ TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d)?Z?")
 
 def test_every_human_table_shows_times_alike(alerts_config, capsys) -> None:
     config, db_url = alerts_config
-    _run(capsys, "--config", config, "subscribers", "list")
-    _add_plan(db_url)
+    run_cli(capsys, "--config", config, "subscribers", "list")
+    add_plan(db_url)
     _finished_run(config, db_url)
     capsys.readouterr()
-    assert _run(capsys, "--config", config, "notify")[0] == 0
+    assert run_cli(capsys, "--config", config, "notify")[0] == 0
     shown = {}
     for command in ("portals", "alerts", "status", "events"):
-        code, out, _ = _run(capsys, "--config", config, command)
+        code, out, _ = run_cli(capsys, "--config", config, command)
         assert code == 0
         shown[command] = TIME.findall(out)
         assert "(北京时间)" in out, command
@@ -103,21 +87,21 @@ def test_every_human_table_shows_times_alike(alerts_config, capsys) -> None:
 
 def test_every_json_view_writes_times_as_utc_with_z(alerts_config, capsys) -> None:
     config, db_url = alerts_config
-    _run(capsys, "--config", config, "subscribers", "list")
-    _add_plan(db_url)
+    run_cli(capsys, "--config", config, "subscribers", "list")
+    add_plan(db_url)
     _finished_run(config, db_url)
     db = Database(db_url)
     locks = Locks(db)
     assert locks.acquire("daemon", "daemon@test", ttl=60)  # status then shows its start and heartbeat
     locks.publish("schedule:huilai", "daemon@test", locks.now() + timedelta(hours=1))
     db.dispose()
-    assert _run(capsys, "--config", config, "notify")[0] == 0  # alerts get a sent_at
+    assert run_cli(capsys, "--config", config, "notify")[0] == 0  # alerts get a sent_at
     commands = {  # command -> does its view hold a time?
         ("status",): True, ("portals",): True, ("documents",): True, ("show", "1"): True,
         ("events",): True, ("alerts",): True, ("subscribers", "list"): False, ("classify", "1"): False,
     }
     for command, has_times in commands.items():
-        code, out, _ = _run(capsys, "--config", config, *command, "--json")
+        code, out, _ = run_cli(capsys, "--config", config, *command, "--json")
         assert code == 0, command
         times = assert_utc_times(json.loads(out))
         assert bool(times) == has_times, (command, times)
@@ -126,14 +110,14 @@ def test_every_json_view_writes_times_as_utc_with_z(alerts_config, capsys) -> No
 def test_notify_says_what_it_skipped_and_why(alerts_config, capsys, wecom) -> None:  # noqa: F811
     config, db_url = alerts_config
     wecom.keys.discard("alpha-key-0001")  # the robot was deleted: WeCom answers 93000
-    assert _run(capsys, "--config", config, "subscribers", "add", "li", "--email", "li@example.org",
+    assert run_cli(capsys, "--config", config, "subscribers", "add", "li", "--email", "li@example.org",
                 "--region", "广东省", "--digest")[0] == 0
-    _add_plan(db_url)
-    code, out, _ = _run(capsys, "--config", config, "notify")
+    add_plan(db_url)
+    code, out, _ = run_cli(capsys, "--config", config, "notify")
     assert code == 1 and "dead 1" in out  # team's WeCom alert; its webhook is now known to be wrong
 
-    _add_plan(db_url)
-    code, out, _ = _run(capsys, "--config", config, "notify")
+    add_plan(db_url)
+    code, out, _ = run_cli(capsys, "--config", config, "notify")
     assert code == 0 and out.startswith("sent 1,") and "skipped 3" in out
     lines = out.splitlines()
     assert ("  1 skipped: WeCom rejected the webhook key of subscriber team; fix it in the configuration, "
@@ -151,10 +135,10 @@ def test_long_reasons_are_cut_in_tables_and_whole_in_json(alerts_config, capsys)
     _finished_run(config, db_url, status="failed", reason=LONG_REASON)
     capsys.readouterr()
     for command in ("portals", "status"):
-        code, out, _ = _run(capsys, "--config", config, command)
+        code, out, _ = run_cli(capsys, "--config", config, command)
         assert code == 0 and "could not be read" in out and "…" in out, command
         assert max(display_width(line) for line in out.splitlines()) <= 160, (command, out)
-    code, out, _ = _run(capsys, "--config", config, "status", "--json")
+    code, out, _ = run_cli(capsys, "--config", config, "status", "--json")
     assert json.loads(out)["portals"][0]["last_crawl"]["reason"] == LONG_REASON
 
     print_summaries([RunSummary(1, "huilai", "failed", LONG_REASON, 3, 0, 0, 3)])
@@ -170,7 +154,7 @@ def test_cut_counts_wide_characters_as_two_columns() -> None:
 
 def test_portals_json(alerts_config, capsys) -> None:
     config, db_url = alerts_config
-    code, out, _ = _run(capsys, "--config", config, "portals", "--json")
+    code, out, _ = run_cli(capsys, "--config", config, "portals", "--json")
     assert code == 0
     assert json.loads(out) == [{
         "portal": "huilai", "title": "惠来县人民政府", "platform": "gkmlpt", "region": "广东省揭阳市惠来县",
@@ -178,11 +162,11 @@ def test_portals_json(alerts_config, capsys) -> None:
     }]
     _finished_run(config, db_url, status="failed", reason=LONG_REASON)
     capsys.readouterr()
-    code, out, _ = _run(capsys, "--config", config, "portals", "--json")
+    code, out, _ = run_cli(capsys, "--config", config, "portals", "--json")
     last = json.loads(out)[0]["last_crawl"]
     assert last["status"] == "failed" and last["reason"] == LONG_REASON and last["pages"] == 3
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", last["started"]) and last["finished"] >= last["started"]
-    code, status_out, _ = _run(capsys, "--config", config, "status", "--json")
+    code, status_out, _ = run_cli(capsys, "--config", config, "status", "--json")
     shared = json.loads(status_out)["portals"][0]["last_crawl"]
     assert {key: last[key] for key in shared} == shared  # the same run, described alike
 
@@ -190,9 +174,9 @@ def test_portals_json(alerts_config, capsys) -> None:
 def test_crawl_and_status_say_a_list_was_cut_at_max_list_pages(tmp_path: Path, serve_portal, sqlite_url: str, capsys) -> None:  # type: ignore[no-untyped-def]
     site = samples.synthetic_site("trs", 30, page_size=5, edu_every=0)  # 6 list pages
     config = write_config(tmp_path / "capped.toml", sqlite_url, [serve_portal(site)], max_list_pages=2)
-    code, out, _ = _run(capsys, "--config", config, "crawl", "--full")
+    code, out, _ = run_cli(capsys, "--config", config, "crawl", "--full")
     row = next(line for line in out.splitlines() if line.startswith(site.name))
     assert code == 0 and " ok " in row and "stopped at max_list_pages=2 on http://" in row, out
-    code, out, _ = _run(capsys, "--config", config, "status")
+    code, out, _ = run_cli(capsys, "--config", config, "status")
     row = next(line for line in out.splitlines() if line.startswith(site.name))
     assert code == 0 and " ok " in row and "stopped at max_list_pages=2 on http://" in row, out
