@@ -88,7 +88,7 @@ def _answer(site: Site, request: Request) -> tuple[int, dict[str, str], bytes]:
     if path == "/robots.txt":
         return 200, {"Content-Type": "text/plain"}, _robots(site).encode("ascii")
     try:
-        response = site.family.route(site, request) or not_found()
+        response = site.family.route(site, request) or home_route(site, request) or not_found()
     except Exception as exc:  # a broken imitation must show up as a 500, not kill the server thread
         response = Response(500, f"<html><body><h1>500</h1><pre>{type(exc).__name__}: {exc}</pre></body></html>")
     if response.truncatable and (path in faults.error_500 or response.doc_id in faults.error_500):
@@ -155,3 +155,10 @@ def _content_type(site: Site, response: Response) -> str:
     if site.encoding in ("gbk", "gb2312", "gb18030"):
         return f"{ctype}; charset=GBK" if site.charset_in_header else ctype
     return f"{ctype}; charset=UTF-8" if site.charset_in_header else ctype
+
+
+def home_route(site: Site, request: Request) -> Response | None:
+    """The site's home page (:mod:`localportals.home`, which builds on this module's values)."""
+    from localportals import home
+
+    return home.route(site, request)

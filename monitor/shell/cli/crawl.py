@@ -15,6 +15,7 @@ from eduwatch.config import DEFAULT_CONFIG, PortalConfig
 from monitor.changes.related import related_pages
 from monitor.shell.cli.context import CliContext
 from monitor.shell.cli.crawl_progress import PlainProgress, crawl_progress
+from monitor.shell.cli.portals_onboard import register_actions
 from monitor.shell.cli.table import cut, json_time, print_json, print_table, show_time, time_header
 from monitor.shell.freshness_view import behind_note, freshness_figures, show_staleness
 from storage.documents import DocumentQuery, get_document, list_documents
@@ -54,6 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     portals = subparsers.add_parser("portals", help="configured portals and their last crawl")
     portals.add_argument("--json", action="store_true", help="a JSON array instead of a table")
     portals.set_defaults(handler=cmd_portals)
+    register_actions(portals)  # portals detect URL | portals add URL (monitor.shell.cli.portals_onboard)
 
 
 def _day(text: str) -> date:
