@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from alerts import outbox
+from monitor.changes.classification import label_document
 from monitor.shell.cli.alerts import alert_view
 from monitor.shell.web.deps import config, database, render
 from storage.models import Alert, Document, Event, utcnow
@@ -146,3 +147,19 @@ def recrawl(request: Request, csrf: str = Form(""), portal: str = Form(""), docu
     recrawls.insert(0, {"target": " ".join(target), "pid": process.pid, "at": utcnow()})
     del recrawls[20:]
     return RedirectResponse(f"/admin?done=已开始重新抓取 {' '.join(target)}（进程 {process.pid}）", status_code=303)
+
+
+@router.post("/documents/{document_id}/label")
+def label(request: Request, document_id: int, csrf: str = Form(""), verdict: str = Form(""),
+          note: str = Form("")) -> Response:
+    """A person's verdict on a document, as ``eduwatch label`` records it (it overrides the
+    classifier from then on; a document that becomes a plan raises ``new_plan`` once)."""
+    require_admin(request, csrf)
+    if verdict not in ("plan", "not-plan"):
+        raise HTTPException(422, "请选择“是规划”或“不是规划”")
+    try:
+        label_document(database(request), document_id, is_plan=verdict == "plan", by="web admin",
+                       note=note.strip()[:500] or None)
+    except LookupError:
+        raise HTTPException(404, f"没有编号为 {document_id} 的文件") from None
+    return RedirectResponse(f"/documents/{document_id}", status_code=303)

@@ -15,6 +15,7 @@ from monitor.changes.diffing import DEFAULT_CONTEXT
 from monitor.changes.events import META_LABELS, show_value
 from monitor.changes.revision_diff import diff_revisions
 from monitor.shell.web import side_by_side
+from monitor.shell.web.admin import csrf_value, signed_in
 from monitor.shell.web.deps import database, not_found, render
 from storage.documents import get_document
 from storage.models import Document, DocumentLabel, Event, Revision
@@ -56,7 +57,7 @@ def document_page(request: Request, document_id: int) -> HTMLResponse:
                                .order_by(DocumentLabel.id.desc()).limit(1))
         portal_titles = {s.portal.name: s.portal.title for s in document.sources}
     return render(request, "document.html", doc=view, revisions=revisions, events=events, label=label,
-                  portal_titles=portal_titles)
+                  portal_titles=portal_titles, csrf=csrf_value(request) if signed_in(request) else "")
 
 
 @router.get("/documents/{document_id}/related", response_class=HTMLResponse)

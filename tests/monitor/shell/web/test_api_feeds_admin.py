@@ -152,3 +152,24 @@ def test_bearer_token_for_scripts_and_recrawl(client: TestClient, site: Site) ->
             os.killpg(entry["pid"], signal.SIGTERM)
         except ProcessLookupError:
             pass
+
+
+def test_labelling_a_document_needs_token_and_csrf_and_overrides_the_classifier(client: TestClient, site: Site) -> None:
+    from storage.models import Document, DocumentLabel
+
+    url = f"/admin/documents/{site.evil_id}/label"
+    assert 'name="verdict"' not in client.get(f"/documents/{site.evil_id}").text  # no form for visitors
+    assert client.post(url, data={"verdict": "plan"}).status_code == 403  # not signed in
+    csrf = _sign_in(client)
+    assert client.post(url, data={"csrf": "forged", "verdict": "plan"}).status_code == 403
+    assert client.post(url, data={"csrf": csrf, "verdict": "plan"},
+                       headers={"Origin": "http://evil.example"}).status_code == 403
+    assert client.post(url, data={"csrf": csrf, "verdict": "maybe"}).status_code == 422
+    assert client.post("/admin/documents/999999/label", data={"csrf": csrf, "verdict": "plan"}).status_code == 404
+    assert 'name="verdict"' in client.get(f"/documents/{site.evil_id}").text
+    done = client.post(url, data={"csrf": csrf, "verdict": "plan", "note": "<b>规划</b>"}, follow_redirects=False)
+    assert done.status_code == 303
+    with site.db.sessions() as session:
+        label = session.scalars(select(DocumentLabel).where(DocumentLabel.document_id == site.evil_id)).one()
+        assert (label.is_plan, label.labelled_by, label.note) == (True, "web admin", "<b>规划</b>")
+        assert session.get(Document, site.evil_id).is_rural_plan is True
