@@ -75,7 +75,7 @@ def print_views(views: list[CommitmentView]) -> None:
         item = Commitment(sentence=v.sentence, section=v.section, indicator=v.indicator, target=v.target,
                           target_max=v.target_max, unit=v.unit, comparison=v.comparison)
         deadline = v.deadline.isoformat() if v.deadline else (v.recurring or "")
-        rows.append([cut(_county(v.region), 12), deadline, "到期" if v.due else "", cut(v.indicator, 30),
+        rows.append([cut(county_of(v.region), 12), deadline, "到期" if v.due else "", cut(v.indicator, 30),
                      item.target_text(), cut(v.scope or "", 10), cut(v.lead or "", 14), f"#{v.document_id}",
                      cut(v.sentence, 50)])
     print_table(["county", "deadline", "due", "indicator", "target", "scope", "lead", "plan", "sentence"], rows)
@@ -86,7 +86,7 @@ def print_views(views: list[CommitmentView]) -> None:
             print(f"#{document_id} {cut(v.title, 60)} {v.url or ''}")
 
 
-def _county(region: str) -> str:
+def county_of(region: str) -> str:
     """The last level of a region (广东省揭阳市惠来县 → 惠来县): the table is read by county."""
     inner = region[:-1]
     cut_at = max((inner.rfind(level) + len(level) for level in ("省", "自治区", "市", "州", "盟") if level in inner), default=0)

@@ -45,7 +45,7 @@ def templates() -> Jinja2Templates:
 
 def create_app(config: Config, db: Database | None = None, config_path: str | None = None) -> FastAPI:
     """The application for ``config``'s database (or ``db``, which tests and benchmarks pass)."""
-    from monitor.shell.web import admin, api, document_pages, feeds, pages
+    from monitor.shell.web import admin, api, commitment_pages, document_pages, feeds, pages
 
     app = FastAPI(
         title="eduwatch", version=__version__, docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
@@ -58,7 +58,7 @@ def create_app(config: Config, db: Database | None = None, config_path: str | No
     app.state.config_path = config_path  # handed to the recrawls the admin page starts
     app.state.recrawls = []  # the latest recrawls started here, for the admin page
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    for module in (pages, document_pages, feeds, admin, api):
+    for module in (pages, document_pages, commitment_pages, feeds, admin, api):
         app.include_router(module.router)
 
     @app.middleware("http")

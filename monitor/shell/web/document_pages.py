@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor.changes.diffing import DEFAULT_CONTEXT
@@ -18,7 +18,7 @@ from monitor.shell.web import side_by_side
 from monitor.shell.web.admin import csrf_value, signed_in
 from monitor.shell.web.deps import database, not_found, render
 from storage.documents import get_document
-from storage.models import Document, DocumentLabel, Event, Revision
+from storage.models import Document, DocumentLabel, Event, PlanCommitment, Revision
 
 router = APIRouter(include_in_schema=False)
 RELATED_LIMIT = 20
@@ -43,6 +43,13 @@ def _related(session: Session, document: Document) -> list[dict[str, Any]]:
     ]
 
 
+def _commitment_count(session: Session, revisions: list[Revision]) -> int:
+    """The latest revision's commitments, so the page links to them only when there are some."""
+    if not revisions:
+        return 0
+    return session.scalar(select(func.count(PlanCommitment.id)).where(PlanCommitment.revision_id == revisions[-1].id)) or 0
+
+
 @router.get("/documents/{document_id}", response_class=HTMLResponse)
 def document_page(request: Request, document_id: int) -> HTMLResponse:
     with database(request).sessions() as session:
@@ -56,8 +63,9 @@ def document_page(request: Request, document_id: int) -> HTMLResponse:
         label = session.scalar(select(DocumentLabel).where(DocumentLabel.document_id == document_id)
                                .order_by(DocumentLabel.id.desc()).limit(1))
         portal_titles = {s.portal.name: s.portal.title for s in document.sources}
+        commitments = _commitment_count(session, revisions)
     return render(request, "document.html", doc=view, revisions=revisions, events=events, label=label,
-                  portal_titles=portal_titles, csrf=csrf_value(request) if signed_in(request) else "")
+                  portal_titles=portal_titles, commitments=commitments, csrf=csrf_value(request) if signed_in(request) else "")
 
 
 @router.get("/documents/{document_id}/related", response_class=HTMLResponse)
