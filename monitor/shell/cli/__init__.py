@@ -36,6 +36,7 @@ COMMAND_MODULES = (
     "monitor.shell.cli.label",
     "monitor.shell.cli.config",
     "monitor.shell.cli.commitments",
+    "monitor.shell.cli.doctor",
 )
 
 
