@@ -196,6 +196,8 @@ def _load(session: Session, now: datetime, due_by: datetime, limit: int | None) 
 
 def _digest_due(session: Session, group_name: str, group: tuple[int, str, str], now: datetime) -> bool:
     """A digest goes out when its crawl run is fully monitored, or after DIGEST_GRACE."""
+    if group_name.startswith("month:"):
+        return True  # the month's commitments_due events are written in one transaction: all there
     if group_name.startswith("run:"):
         run_id = group_name[4:]
         if run_id.isdigit() and is_monitored(session, int(run_id)):

@@ -59,6 +59,7 @@ from alerts.channels import CHANNELS
 from alerts.matching import matches
 from eduwatch.redact import redact
 from eduwatch.config import DeliveryConfig
+from eduwatch.event_kinds import COMMITMENTS_DUE
 from storage.models import Alert, Document, Event, Portal, Subscriber, utcnow
 
 UNKNOWN_PREFIX = "outcome unknown:"
@@ -71,10 +72,17 @@ def idempotency_key(event_id: int, subscriber_id: int, channel: str) -> str:
 
 def digest_group(event: Event) -> str:
     """The message a digest subscriber's alert joins: one per crawl run (else per day)."""
+    if event.kind == COMMITMENTS_DUE:
+        return month_group(event)
     if event.crawl_run_id is not None:
         return f"run:{event.crawl_run_id}"
     at = event.at or utcnow()
     return f"day:{at:%Y-%m-%d}"
+
+
+def month_group(event: Event) -> str:
+    """A month's ``commitments_due`` events are one digest for every subscriber who gets them."""
+    return f"month:{event.at or utcnow():%Y-%m}"
 
 
 def message_id(keys: list[str], from_addr: str) -> str:
@@ -112,7 +120,7 @@ def enqueue_alerts(session: Session, event: Event) -> list[Alert]:
                 event_id=event.id,
                 subscriber_id=subscriber.id,
                 channel=channel,
-                digest_group=digest_group(event) if subscriber.digest else None,
+                digest_group=digest_group(event) if subscriber.digest or event.kind == COMMITMENTS_DUE else None,
                 status="pending",
                 attempts=0,
                 progress=0,

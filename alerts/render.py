@@ -19,7 +19,7 @@ from html.parser import HTMLParser
 from typing import Any, Sequence
 from urllib.parse import quote
 
-from eduwatch.event_kinds import ABOLISHED, COMMITMENT_CHANGED, METADATA_CHANGED, NEW, REPOSTED, REVISED, WITHDRAWN
+from eduwatch.event_kinds import ABOLISHED, COMMITMENT_CHANGED, COMMITMENTS_DUE, METADATA_CHANGED, NEW, REPOSTED, REVISED, WITHDRAWN
 from eduwatch.local_time import DEFAULT_ZONE, local_text
 from sqlalchemy.orm import object_session
 
@@ -33,6 +33,7 @@ KIND_LABELS = {  # one per kind of eduwatch.event_kinds (a test checks none is m
     WITHDRAWN: "撤回 Withdrawn",
     REPOSTED: "转载 Reposted",
     COMMITMENT_CHANGED: "承诺变更 Commitment changed",
+    COMMITMENTS_DUE: "承诺将到期 Commitments due",
 }
 DIGEST_EXCERPT = 400  # characters of body per notice in a digest
 SINGLE_BODY_LIMIT = 30_000  # characters of body in a one-notice e-mail
@@ -87,7 +88,7 @@ def notice_from_event(event: Event, reasons: Sequence[str] = ()) -> Notice:
     portal = event.portal or next((s.portal for s in document.sources if s.portal), None)
     details = event.details or {}
     diff_summary = details.get("summary") if isinstance(details.get("summary"), str) else None
-    if event.kind == COMMITMENT_CHANGED:  # each changed commitment, old value → new value
+    if event.kind in (COMMITMENT_CHANGED, COMMITMENTS_DUE):  # each commitment changed (old → new) or due
         diff_summary = "\n".join(str(c.get("line", "")) for c in details.get("commitments") or [] if isinstance(c, dict))
     if diff_summary and _one_line(diff_summary) == _one_line(event.summary):
         diff_summary = None  # the monitor often puts the same text in both: show it once

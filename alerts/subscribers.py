@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from eduwatch.config import Config, SubscriberConfig
-from eduwatch.event_kinds import DEFAULT_EVENT_FILTERS, EVENT_FILTERS
+from eduwatch.event_kinds import COMMITMENTS_DIGEST, DEFAULT_EVENT_FILTERS, EVENT_FILTERS
 from storage.models import Alert, Subscriber, utcnow
 
 
@@ -35,6 +35,7 @@ class SubscriberSpec:
     keywords: list[str] = field(default_factory=list)
     events: list[str] = field(default_factory=lambda: list(DEFAULT_EVENT_FILTERS))
     digest: bool = False
+    commitments_digest: bool = False  # stored as one more event filter: no column, no migration
 
     @classmethod
     def from_config(cls, entry: SubscriberConfig) -> SubscriberSpec:
@@ -47,6 +48,7 @@ class SubscriberSpec:
             keywords=list(entry.keywords),
             events=list(entry.events) or list(DEFAULT_EVENT_FILTERS),
             digest=entry.digest,
+            commitments_digest=entry.commitments_digest,
         )
 
     def validate(self) -> None:
@@ -77,7 +79,7 @@ def apply_spec(session: Session, spec: SubscriberSpec, origin: str) -> Subscribe
     subscriber.regions = list(spec.regions)
     subscriber.portals = list(spec.portals)
     subscriber.keywords = list(spec.keywords)
-    subscriber.events = list(spec.events) or list(DEFAULT_EVENT_FILTERS)
+    subscriber.events = (list(spec.events) or list(DEFAULT_EVENT_FILTERS)) + ([COMMITMENTS_DIGEST] if spec.commitments_digest else [])
     subscriber.digest = spec.digest
     subscriber.origin = origin
     subscriber.active = True

@@ -145,6 +145,7 @@ class SubscriberConfig:
     keywords: tuple[str, ...] = setting((), checks.strings)
     events: tuple[str, ...] = setting(DEFAULT_EVENT_FILTERS, checks.event_filters)
     digest: bool = setting(False, checks.flag)
+    commitments_digest: bool = setting(False, checks.flag)
 
 
 @dataclass(frozen=True)

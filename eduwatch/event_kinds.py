@@ -17,6 +17,9 @@ A subscriber's event filters select among those kinds:
 - ``plan_commitment_changed``: ``commitment_changed`` of a plan: a revision moved a target or a
   deadline inside it (monitor.changes.commitments), with the old and new values.
 
+- ``commitments_digest`` (set by the subscriber key of that name, not listed in ``events``): the
+  monthly ``commitments_due`` events, one per plan with commitments falling due in 90 days.
+
 ``reposted`` is selected by no filter: a repost is the same document, already announced.
 """
 
@@ -31,7 +34,13 @@ ABOLISHED = "abolished"  # validity turned to 失效/废止, or is_abolished bec
 WITHDRAWN = "withdrawn"  # gone from its portal's lists and answering 404 twice
 REPOSTED = "reposted"  # a known document found on another portal
 COMMITMENT_CHANGED = "commitment_changed"  # a revision changed, added or dropped a plan's commitments
-EVENT_KINDS = (NEW, REVISED, METADATA_CHANGED, ABOLISHED, WITHDRAWN, REPOSTED, COMMITMENT_CHANGED)
+COMMITMENTS_DUE = "commitments_due"  # monthly: a plan's commitments falling due in the next 90 days
+EVENT_KINDS = (NEW, REVISED, METADATA_CHANGED, ABOLISHED, WITHDRAWN, REPOSTED, COMMITMENT_CHANGED, COMMITMENTS_DUE)
+
+
+# The filter ``commitments_digest = true`` adds to a subscriber's stored filters: the monthly
+# ``commitments_due`` events of rural plans (monitor.changes.commitments.due_digest).
+COMMITMENTS_DIGEST = "commitments_digest"
 
 
 @dataclass(frozen=True)
@@ -55,7 +64,9 @@ FILTERS: dict[str, EventFilter] = {
         EventFilter("plan_withdrawn", (WITHDRAWN,)),
         EventFilter("any_new", (NEW,), plans_only=False),
         EventFilter("plan_commitment_changed", (COMMITMENT_CHANGED,)),
+        EventFilter(COMMITMENTS_DIGEST, (COMMITMENTS_DUE,)),
     )
 }
-EVENT_FILTERS = tuple(FILTERS)
+# A subscriber turns the digest on with ``commitments_digest = true``, not in ``events``.
+EVENT_FILTERS = tuple(name for name in FILTERS if name != COMMITMENTS_DIGEST)
 DEFAULT_EVENT_FILTERS = ("new_plan",)  # what a subscriber who names no filter gets

@@ -13,6 +13,7 @@ from typing import Any
 
 from alerts.delivery import deliver_pending
 from eduwatch.config import Config
+from monitor.changes.commitments.due_digest import make_due_events
 from monitor.changes.revisions import run_monitor
 from storage.database import Database
 from storage.locks import DELIVER_LEASE, DELIVER_LEASE_TTL, MONITOR_LEASE, MONITOR_LEASE_TTL, Locks, make_holder
@@ -28,6 +29,7 @@ def monitor_and_deliver(db: Database, config: Config, *, deliver: bool = True) -
     if locks.wait_acquire(MONITOR_LEASE, holder, ttl=MONITOR_LEASE_TTL, timeout=MONITOR_WAIT, poll=0.5):
         try:
             outcome["monitor"] = _as_fields(run_monitor(db))
+            outcome["commitments_due"] = make_due_events(db)  # once a month; a no-op otherwise
         finally:
             locks.release(MONITOR_LEASE, holder)
     else:
