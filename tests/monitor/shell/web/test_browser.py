@@ -21,6 +21,7 @@ from tests.monitor.shell.web.site import ADMIN_ENV, ADMIN_TOKEN, PLAN_TITLE, Sit
 
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 OUTPUT = Path(__file__).resolve().parents[3] / "output" / "web"
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -68,6 +69,12 @@ def browser(request: pytest.FixtureRequest) -> Iterator[tuple[object, str]]:
     driver.quit()
 
 
+def arrived(driver, check) -> None:  # type: ignore[no-untyped-def]
+    """Wait (up to 15 s) until the page a click or submit led to shows ``check``: a click returns
+    before the next page has loaded, and on a busy machine the old page is still there."""
+    WebDriverWait(driver, 15, poll_frequency=0.1).until(check)
+
+
 def shot(driver, window: str, name: str) -> None:  # type: ignore[no-untyped-def]
     OUTPUT.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(OUTPUT / f"{window}-{name}.png"))
@@ -82,18 +89,22 @@ def test_home_search_plan_diff(served: tuple[Site, str], browser) -> None:  # ty
     box = driver.find_element(By.CSS_SELECTOR, ".quick-search input[name=q]")
     box.send_keys("乡村教育")
     box.submit()
+    arrived(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "ol.results mark"))
     marks = driver.find_elements(By.CSS_SELECTOR, "ol.results mark")
     assert marks and {mark.text for mark in marks} == {"乡村教育"}
     shot(driver, window, "2-search")
     driver.find_element(By.CSS_SELECTOR, "ol.results a.title").click()
+    arrived(driver, lambda d: d.current_url == f"{base}/documents/{site.plan_id}")
     assert driver.find_element(By.TAG_NAME, "h1").text == PLAN_TITLE
     assert driver.current_url == f"{base}/documents/{site.plan_id}"
     shot(driver, window, "3-plan")
     driver.find_element(By.LINK_TEXT, "查看最近一次修改").click()
+    arrived(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".diff-inline ins"))
     inserted = [element.text for element in driver.find_elements(By.CSS_SELECTOR, ".diff-inline ins")]
     assert "全面" in inserted
     shot(driver, window, "4-diff")
     driver.find_element(By.LINK_TEXT, "左右对照").click()
+    arrived(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".side-by-side .row ins"))
     assert driver.find_elements(By.CSS_SELECTOR, ".side-by-side .row ins")
     shot(driver, window, "5-diff-side")
     # The page's own script count, and that the CSP header did not block our stylesheet.
@@ -116,6 +127,7 @@ def test_link_in_a_rendered_alert_email_opens_the_diff(served: tuple[Site, str],
     driver.get(page.as_uri())
     shot(driver, window, "6-alert-email")
     driver.find_element(By.PARTIAL_LINK_TEXT, "在网页上查看改动").click()
+    arrived(driver, lambda d: d.current_url.startswith(base))
     assert driver.current_url == f"{base}/documents/{site.plan_id}/diff?to=2"
     assert "第 1 版 → 第 2 版" in driver.page_source
     shot(driver, window, "7-diff-from-alert")
