@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from crawler.decoding import decode_page
 from eduwatch.config import CrawlConfig
 
 
@@ -79,7 +80,6 @@ class PoliteFetcher:
 
 
 def _text(response: httpx.Response) -> str:
-    """The page as text; GBK pages often say nothing of their charset in the header."""
-    if "charset" not in response.headers.get("content-type", "").lower() and b"gb2312" in response.content[:2048].lower():
-        return response.content.decode("gb18030", errors="replace")
-    return response.text
+    """The page as text, decoded as the crawler decodes pages (header, BOM, <meta>, detection;
+    GBK/GB2312 as GB18030; a declared charset that does not fit is not trusted)."""
+    return decode_page(response.content, response.headers.get("content-type")).text
