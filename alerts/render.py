@@ -1,4 +1,6 @@
-"""What an alert says: e-mail (plain text + HTML) and WeCom markdown, as pure functions.
+"""What an alert says: the notice, its shared pieces and the e-mail (text + HTML), as pure functions.
+
+Chat messages (WeCom, Apprise targets) are rendered from the same pieces in :mod:`alerts.render_chat`.
 
 Everything that came from a portal (titles, 文号, body, evidence phrases, diff text) is
 untrusted: it is ``html.escape``d in HTML, and stripped of markup characters in WeCom markdown
@@ -90,7 +92,7 @@ def notice_from_event(event: Event, reasons: Sequence[str] = ()) -> Notice:
     diff_summary = details.get("summary") if isinstance(details.get("summary"), str) else None
     if event.kind in (COMMITMENT_CHANGED, COMMITMENTS_DUE):  # each commitment changed (old → new) or due
         diff_summary = "\n".join(str(c.get("line", "")) for c in details.get("commitments") or [] if isinstance(c, dict))
-    if diff_summary and _one_line(diff_summary) == _one_line(event.summary):
+    if diff_summary and one_line(diff_summary) == one_line(event.summary):
         diff_summary = None  # the monitor often puts the same text in both: show it once
     return Notice(
         event_id=event.id,
@@ -155,11 +157,11 @@ def link_to_web(notices: Sequence[Notice], public_url: str | None) -> None:
 # --- shared pieces --------------------------------------------------------------------------
 
 
-def _one_line(text: str | None) -> str:
+def one_line(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-def _fields(notice: Notice) -> list[tuple[str, str]]:
+def fields(notice: Notice) -> list[tuple[str, str]]:
     """(label, value) rows of the document's metadata, empty ones left out."""
     rows = [
         ("发现时间 Seen", local_text(notice.at, notice.zone, seconds=False)),
@@ -171,14 +173,14 @@ def _fields(notice: Notice) -> list[tuple[str, str]]:
         ("有效性 Validity", notice.validity),
         ("地区 Region", notice.region),
     ]
-    return [(label, _one_line(str(value))) for label, value in rows if value]
+    return [(label, one_line(str(value))) for label, value in rows if value]
 
 
-def _evidence_lines(notice: Notice) -> list[str]:
+def evidence_lines(notice: Notice) -> list[str]:
     lines = []
     for item in notice.evidence[:12]:
-        phrase = _one_line(str(item.get("phrase", "")))
-        where = _one_line(str(item.get("field", "")))
+        phrase = one_line(str(item.get("phrase", "")))
+        where = one_line(str(item.get("field", "")))
         count = item.get("count", 1)
         weight = item.get("weight")
         weight_text = f", weight {weight:g}" if isinstance(weight, (int, float)) else ""
@@ -186,7 +188,7 @@ def _evidence_lines(notice: Notice) -> list[str]:
     return lines
 
 
-def _body_text(notice: Notice, digest: bool, limit: int = SINGLE_BODY_LIMIT) -> str:
+def body_text(notice: Notice, digest: bool, limit: int = SINGLE_BODY_LIMIT) -> str:
     body = notice.body.strip()
     limit = DIGEST_EXCERPT if digest else limit
     return body if len(body) <= limit else body[:limit].rstrip() + " …(全文见原文链接 full text at the source)"
@@ -260,7 +262,7 @@ def diff_as_text(fragment: str) -> str:
 
 def email_subject(notices: Sequence[Notice]) -> str:
     first = notices[0]
-    title = _one_line(first.title)
+    title = one_line(first.title)
     if len(title) > 120:
         title = title[:120] + "…"
     if len(notices) == 1:
@@ -307,12 +309,12 @@ def email_text(notices: Sequence[Notice], subscriber_name: str, digest: bool) ->
     parts: list[str] = []
     for number, notice in enumerate(notices, start=1):
         number_text = f"{number}. " if digest else ""
-        lines = [f"{number_text}[{notice.label}] {_one_line(notice.title)}", ""]
-        lines += [f"{label}: {value}" for label, value in _fields(notice)]
+        lines = [f"{number_text}[{notice.label}] {one_line(notice.title)}", ""]
+        lines += [f"{label}: {value}" for label, value in fields(notice)]
         if notice.page_url:
             lines += ["", f"网页查看 View on the web: {notice.page_url}"]
         if notice.summary:
-            lines += ["", f"摘要 Summary: {_one_line(notice.summary)}"]
+            lines += ["", f"摘要 Summary: {one_line(notice.summary)}"]
         if notice.diff_summary or notice.diff_html:
             lines += ["", "改动 Changes:"]
             if notice.diff_summary:
@@ -321,10 +323,10 @@ def email_text(notices: Sequence[Notice], subscriber_name: str, digest: bool) ->
                 lines.append(diff_as_text(notice.diff_html))
         if notice.links:
             lines += ["", "来源 Sources:"] + [f"- {title} {url}".replace("  ", " ") for title, url in notice.links]
-        why = notice.reasons + [f"classifier: {line}" for line in _evidence_lines(notice)]
+        why = notice.reasons + [f"classifier: {line}" for line in evidence_lines(notice)]
         if why:
             lines += ["", "为何提醒 Why you get this:"] + [f"- {line}" for line in why]
-        body = _body_text(notice, digest)
+        body = body_text(notice, digest)
         if body:
             lines += ["", "正文 Text:", body]
         parts.append("\n".join(lines))
@@ -341,10 +343,10 @@ def email_html(notices: Sequence[Notice], subscriber_name: str, digest: bool) ->
     for notice in notices:
         rows = "".join(
             f'<tr><th style="text-align:left;padding-right:1em;color:#555">{e(label)}</th><td>{e(value)}</td></tr>'
-            for label, value in _fields(notice)
+            for label, value in fields(notice)
         )
         out = [
-            f'<h2 style="font-size:1.2em">{e(_one_line(notice.title))}</h2>',
+            f'<h2 style="font-size:1.2em">{e(one_line(notice.title))}</h2>',
             f'<p><strong style="color:#b35900">{e(notice.label)}</strong></p>',
             f"<table>{rows}</table>",
         ]
@@ -352,7 +354,7 @@ def email_html(notices: Sequence[Notice], subscriber_name: str, digest: bool) ->
             out.append(f'<p><a href="{e(notice.page_url, quote=True)}">在网页上查看{"改动" if notice.kind in DIFF_KINDS else ""} '
                        "View on the web</a></p>")
         if notice.summary:
-            out.append(f"<p>{e(_one_line(notice.summary))}</p>")
+            out.append(f"<p>{e(one_line(notice.summary))}</p>")
         if notice.diff_summary or notice.diff_html:
             out.append("<h3>改动 Changes</h3>")
             if notice.diff_summary:
@@ -367,10 +369,10 @@ def email_html(notices: Sequence[Notice], subscriber_name: str, digest: bool) ->
                 f'<li>{e(title)} <a href="{e(url, quote=True)}">{e(url)}</a></li>' for title, url in notice.links
             )
             out.append(f"<h3>来源 Sources</h3><ul>{items}</ul>")
-        why = notice.reasons + [f"classifier: {line}" for line in _evidence_lines(notice)]
+        why = notice.reasons + [f"classifier: {line}" for line in evidence_lines(notice)]
         if why:
             out.append("<h3>为何提醒 Why you get this</h3><ul>" + "".join(f"<li>{e(w)}</li>" for w in why) + "</ul>")
-        body = _body_text(notice, digest)
+        body = body_text(notice, digest)
         if body:
             out.append(f'<h3>正文 Text</h3><div style="white-space:pre-wrap">{e(body)}</div>')
         sections.append("\n".join(out))
@@ -383,42 +385,3 @@ def email_html(notices: Sequence[Notice], subscriber_name: str, digest: bool) ->
         + f'\n<hr><p style="color:#777;font-size:small">eduwatch alert for subscriber {e(subscriber_name)}. '
         f"To stop: <code>eduwatch subscribers remove {e(subscriber_name)}</code>.</p></body></html>\n"
     )
-
-
-# --- WeCom markdown -------------------------------------------------------------------------
-
-_MARKDOWN_NEUTRAL = str.maketrans({"<": "＜", ">": "＞", "[": "［", "]": "］", "`": "'", "*": "＊"})
-
-
-def _md(text: str | None) -> str:
-    """Portal text made inert in WeCom markdown: no tags, mentions, links or emphasis."""
-    return (text or "").translate(_MARKDOWN_NEUTRAL)
-
-
-def render_wecom(notices: Sequence[Notice]) -> str:
-    """WeCom ``markdown`` content (not yet split: see :func:`alerts.wecom.split_markdown`)."""
-    digest = len(notices) > 1
-    blocks: list[str] = []
-    if digest:
-        blocks.append(f"## eduwatch: {len(notices)} 条更新")
-    for notice in notices:
-        lines = [f"{'###' if digest else '##'} {_md(_one_line(notice.title))}"]
-        lines.append(f'<font color="warning">{_md(notice.label)}</font>')
-        lines += [f"> {_md(label.split()[0])}: {_md(value)}" for label, value in _fields(notice)]
-        if notice.summary:
-            lines.append(f"摘要: {_md(_one_line(notice.summary))}")
-        if notice.diff_summary:
-            lines.append(f"改动: {_md(_one_line(notice.diff_summary))}")
-        if notice.page_url:
-            lines.append(f"[在网页上查看]({notice.page_url.replace(')', '%29').replace(' ', '%20')})")
-        for title, url in notice.links[:5]:
-            lines.append(f"[{_md(_one_line(title)) or '原文'}]({url.replace(')', '%29').replace(' ', '%20')})")
-        why = notice.reasons + [line for line in _evidence_lines(notice)[:5]]
-        if why:
-            lines.append(f'<font color="comment">命中: {_md("; ".join(why))}</font>')
-        body = _body_text(notice, digest, WECOM_BODY_LIMIT)
-        if body:
-            lines.append("")
-            lines += [_md(line.strip()) for line in body.splitlines() if line.strip()]
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)

@@ -18,7 +18,8 @@ from alerts import outbox
 from alerts.channels import CHANNELS
 from alerts.ratelimit import SlidingWindowLimiter
 from eduwatch.redact import mask_webhook, redact
-from alerts.render import render_wecom
+from alerts.parts import format_parts, pack, pieces
+from alerts.render_chat import render_wecom
 from alerts.sending import (
     DeliveryReport,
     Outgoing,
@@ -38,9 +39,6 @@ from alerts.wecom import (
     TOO_FREQUENT,
     TOO_LONG,
     WecomTransportError,
-    format_parts,
-    pack,
-    pieces,
     post_markdown,
     webhook_key,
 )
@@ -51,7 +49,7 @@ from storage.models import Alert, Subscriber
 def describe(message: Outgoing, config: Config) -> str:
     """What ``--dry-run`` prints for one WeCom message (the webhook key masked)."""
     content_pieces = pieces(render_wecom(message.notices))[message.progress :]
-    parts = format_parts(pack(content_pieces), continued=message.progress > 0)
+    parts = format_parts(pack(content_pieces, MARKDOWN_LIMIT), continued=message.progress > 0)
     head = f"wecom to {mask_webhook(message.address)} ({message.size} alert(s), {len(parts)} part(s))"
     return head + "\n" + "\n---\n".join(parts)
 

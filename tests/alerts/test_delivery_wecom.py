@@ -12,7 +12,8 @@ from sqlalchemy import select
 from alerts.delivery import DeliveryReport, deliver_pending
 from alerts.ratelimit import SlidingWindowLimiter
 from alerts.subscribers import SubscriberSpec, add_subscriber
-from alerts.wecom import split_markdown, utf8_len
+from alerts.parts import utf8_len
+from alerts.wecom import split_markdown
 from storage.models import Alert, Subscriber, utcnow
 from tests.alerts.conftest import add_document, add_event, add_portal, make_config
 
@@ -207,7 +208,8 @@ def test_failed_part_resumes_without_repeating_earlier_parts(db, wecom):
 
 
 def _render_only(db) -> str:
-    from alerts.render import notice_from_event, render_wecom
+    from alerts.render import notice_from_event
+    from alerts.render_chat import render_wecom
 
     with db.transaction() as session:
         alert = session.scalars(select(Alert)).first()

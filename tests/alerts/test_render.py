@@ -5,8 +5,10 @@ from __future__ import annotations
 from email import message_from_bytes, policy
 
 from alerts.outbox import message_id
-from alerts.render import KIND_LABELS, notice_from_event, render_email, render_wecom, sanitize_diff_html
-from alerts.wecom import split_markdown, utf8_len
+from alerts.render import KIND_LABELS, notice_from_event, render_email, sanitize_diff_html
+from alerts.render_chat import render_wecom
+from alerts.parts import utf8_len
+from alerts.wecom import split_markdown
 from eduwatch.event_kinds import EVENT_KINDS
 from tests.alerts.conftest import OUTPUT, add_document, add_event, add_portal, seed_001
 

@@ -16,7 +16,8 @@ from alerts import outbox, pauses
 from alerts.delivery import deliver_pending
 from alerts.mailer import MailError, SmtpMailer
 from eduwatch.redact import mask_webhook, redact
-from alerts.render import Notice, render_email, render_wecom
+from alerts.render import Notice, render_email
+from alerts.render_chat import render_wecom
 from alerts.subscribers import (
     SubscriberError,
     SubscriberSpec,

@@ -9,7 +9,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from alerts.render import email_text, notice_from_event, render_wecom
+from alerts.render import email_text, notice_from_event
+from alerts.render_chat import render_wecom
 from monitor.changes.commitments.listing import list_commitments
 from monitor.changes.revisions import run_monitor
 from storage.database import Database
