@@ -155,7 +155,7 @@ def _load(session: Session, now: datetime, due_by: datetime, limit: int | None) 
     for alert in alerts:
         subscriber = alert.subscriber
         channel = CHANNELS[alert.channel]
-        address = channel.address(subscriber)
+        address = channel.address(subscriber, alert.target)
         if not address or channel.parked(subscriber):
             skipped += 1  # parked until the operator fixes the webhook (shown by `eduwatch alerts`)
             continue
@@ -166,7 +166,7 @@ def _load(session: Session, now: datetime, due_by: datetime, limit: int | None) 
             if held_groups[group]:
                 skipped += 1
                 continue
-            key: tuple[object, ...] = group
+            key: tuple[object, ...] = (*group, alert.target or "")
         else:
             key = ("alert", alert.id)
         message = messages.get(key)

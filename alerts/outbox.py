@@ -66,8 +66,9 @@ UNKNOWN_PREFIX = "outcome unknown:"
 RETRYABLE = ("pending", "failed")
 
 
-def idempotency_key(event_id: int, subscriber_id: int, channel: str) -> str:
-    return f"e{event_id}:s{subscriber_id}:{channel}"
+def idempotency_key(event_id: int, subscriber_id: int, channel: str, target: str = "") -> str:
+    """``e{event}:s{subscriber}:{channel}``, and ``:{target}`` on a many-address channel (Apprise)."""
+    return f"e{event_id}:s{subscriber_id}:{channel}" + (f":{target}" if target else "")
 
 
 def digest_group(event: Event) -> str:
@@ -111,23 +112,24 @@ def enqueue_alerts(session: Session, event: Event) -> list[Alert]:
         if not matches(subscriber, event, document, portal):
             continue
         for channel in CHANNELS:
-            address = CHANNELS[channel].address(subscriber)
-            key = idempotency_key(event.id, subscriber.id, channel)
-            if not address or key in existing:
-                continue
-            alert = Alert(
-                idempotency_key=key,
-                event_id=event.id,
-                subscriber_id=subscriber.id,
-                channel=channel,
-                digest_group=digest_group(event) if subscriber.digest or event.kind == COMMITMENTS_DUE else None,
-                status="pending",
-                attempts=0,
-                progress=0,
-                next_attempt_at=event.at or utcnow(),
-            )
-            session.add(alert)
-            created.append(alert)
+            for target in CHANNELS[channel].addresses(subscriber):
+                key = idempotency_key(event.id, subscriber.id, channel, target)
+                if key in existing:
+                    continue
+                alert = Alert(
+                    idempotency_key=key,
+                    event_id=event.id,
+                    subscriber_id=subscriber.id,
+                    channel=channel,
+                    target=target or None,
+                    digest_group=digest_group(event) if subscriber.digest or event.kind == COMMITMENTS_DUE else None,
+                    status="pending",
+                    attempts=0,
+                    progress=0,
+                    next_attempt_at=event.at or utcnow(),
+                )
+                session.add(alert)
+                created.append(alert)
     if created:
         session.flush()
     return created

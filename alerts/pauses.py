@@ -8,8 +8,10 @@ in a row doubles the pause (``[alerts.delivery] backoff_base`` … ``backoff_max
 own backoff). The first success ends it. Pauses live in the ``channel_pauses`` table, so a
 restarted deliverer (or a manual ``eduwatch notify``) respects them too.
 
-Keys: ``email`` (the one SMTP server of the configuration) and ``wecom:<host>`` (every webhook
-on that host: WeCom's servers being down is not one robot's problem).
+Keys: ``email`` (the one SMTP server of the configuration), ``wecom:<host>`` (every webhook
+on that host: WeCom's servers being down is not one robot's problem), ``apprise:<host>`` for
+DingTalk and Feishu robots likewise, and ``apprise:<scheme>:<target>`` for one other Apprise URL
+(see alerts.apprise_targets.pause_key).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from eduwatch.config import DeliveryConfig
 from eduwatch.redact import redact
 from storage.models import ChannelPause
 
-LABELS = {"email": "e-mail (SMTP server)", "wecom": "WeCom"}
+LABELS = {"email": "e-mail (SMTP server)", "wecom": "WeCom", "apprise": "Apprise target"}
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ One layout for every chat target; only the markup differs by :class:`ChatStyle`:
 - ``wecom``: WeCom's markdown, whose ``<font color>`` colours the kind and the evidence;
 - ``markdown``: the markdown DingTalk, Feishu cards (``lark_md``), Telegram, Discord … read,
   bold where WeCom colours;
+- ``lark``: Feishu's ``lark_md`` (inside a card): links and bold, but no headings or quotes;
 - ``text``: for targets that show no markup (SMS-like services): links written out.
 
 Everything from a portal is untrusted: in markdown it is stripped of markup characters (a
@@ -14,6 +15,7 @@ escaping. The result is not yet split: see :mod:`alerts.parts`.
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from typing import Sequence
 
@@ -29,6 +31,7 @@ _MARKDOWN_NEUTRAL = str.maketrans({"<": "＜", ">": "＞", "[": "［", "]": "］
 class ChatStyle(Enum):
     WECOM = "wecom"
     MARKDOWN = "markdown"
+    LARK = "lark"
     TEXT = "text"
 
 
@@ -44,13 +47,16 @@ def _link(url: str) -> str:
 def _notice_lines(notice: Notice, digest: bool, style: ChatStyle) -> list[str]:
     text = style is ChatStyle.TEXT
     md = (lambda value: one_line(value)) if text else (lambda value: inert(value))
-    heading = "" if text else ("### " if digest else "## ")
-    lines = [f"{heading}{md(one_line(notice.title))}"]
+    title = md(one_line(notice.title))
+    if style is ChatStyle.LARK:
+        lines = [f"**{title}**"]
+    else:
+        lines = [f"{'' if text else '### ' if digest else '## '}{title}"]
     if style is ChatStyle.WECOM:
         lines.append(f'<font color="warning">{md(notice.label)}</font>')
     else:
         lines.append(f"[{notice.label}]" if text else f"**{md(notice.label)}**")
-    quote = "" if text else "> "
+    quote = "" if text or style is ChatStyle.LARK else "> "
     lines += [f"{quote}{md(label.split()[0])}: {md(value)}" for label, value in fields(notice)]
     if notice.summary:
         lines.append(f"摘要: {md(one_line(notice.summary))}")
@@ -78,7 +84,7 @@ def render_chat(notices: Sequence[Notice], style: ChatStyle = ChatStyle.MARKDOWN
     blocks: list[str] = []
     if digest:
         head = f"eduwatch: {len(notices)} 条更新"
-        blocks.append(head if style is ChatStyle.TEXT else f"## {head}")
+        blocks.append(head if style in (ChatStyle.TEXT, ChatStyle.LARK) else f"## {head}")
     blocks += ["\n".join(_notice_lines(notice, digest, style)) for notice in notices]
     return "\n\n".join(blocks)
 
@@ -93,4 +99,5 @@ def chat_title(notices: Sequence[Notice]) -> str:
     if len(notices) > 1:
         return f"eduwatch: {len(notices)} 条更新"
     first = notices[0]
-    return f"{first.label.split()[0]}: {one_line(first.title)}"[:120]
+    label = re.sub(r"\s+[A-Za-z][A-Za-z ]*$", "", first.label)  # the Chinese part: "乡村教育规划 · 新文件"
+    return f"{label}: {one_line(first.title)}"[:120]

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from eduwatch.config import Config, SubscriberConfig
+from eduwatch.config_checks import apprise_urls
 from eduwatch.event_kinds import COMMITMENTS_DIGEST, DEFAULT_EVENT_FILTERS, EVENT_FILTERS
 from storage.models import Alert, Subscriber, utcnow
 
@@ -30,6 +31,7 @@ class SubscriberSpec:
     name: str
     email: str | None = None
     wecom_webhook: str | None = None
+    apprise: list[str] = field(default_factory=list)  # Apprise URLs (alerts.apprise_targets)
     regions: list[str] = field(default_factory=list)
     portals: list[str] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)
@@ -43,6 +45,7 @@ class SubscriberSpec:
             name=entry.name,
             email=entry.email,
             wecom_webhook=entry.wecom_webhook,
+            apprise=list(entry.apprise),
             regions=list(entry.regions),
             portals=list(entry.portals),
             keywords=list(entry.keywords),
@@ -54,12 +57,17 @@ class SubscriberSpec:
     def validate(self) -> None:
         if not self.name.strip():
             raise SubscriberError("a subscriber needs a name")
-        if not self.email and not self.wecom_webhook:
-            raise SubscriberError(f"subscriber {self.name!r} needs an email or a WeCom webhook")
+        if not self.email and not self.wecom_webhook and not self.apprise:
+            raise SubscriberError(f"subscriber {self.name!r} needs an email, a WeCom webhook or an Apprise URL")
         if self.email and "@" not in self.email:
             raise SubscriberError(f"{self.email!r} is not an email address")
         if self.wecom_webhook and not self.wecom_webhook.startswith(("http://", "https://")):
             raise SubscriberError("the WeCom webhook must be an http(s) URL")
+        if self.apprise:
+            try:
+                apprise_urls(list(self.apprise))
+            except ValueError as exc:
+                raise SubscriberError(f"Apprise URL {exc}") from None
         for event in self.events:
             if event not in EVENT_FILTERS:
                 raise SubscriberError(f"unknown event {event!r} (allowed: {', '.join(EVENT_FILTERS)})")
@@ -76,6 +84,7 @@ def apply_spec(session: Session, spec: SubscriberSpec, origin: str) -> Subscribe
         subscriber.wecom_error = None
     subscriber.email = spec.email
     subscriber.wecom_webhook = spec.wecom_webhook
+    subscriber.apprise = list(dict.fromkeys(url.strip() for url in spec.apprise))
     subscriber.regions = list(spec.regions)
     subscriber.portals = list(spec.portals)
     subscriber.keywords = list(spec.keywords)

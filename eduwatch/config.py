@@ -140,6 +140,8 @@ class SubscriberConfig:
     name: str = required(checks.nonempty)
     email: str | None = setting(None, checks.email_address)
     wecom_webhook: str | None = setting(None, checks.webhook)
+    # DingTalk, Feishu, Telegram … as Apprise URLs (dingtalk://secret@token, feishu://…, tgram://…)
+    apprise: tuple[str, ...] = setting((), checks.apprise_urls)
     regions: tuple[str, ...] = setting((), checks.strings)
     portals: tuple[str, ...] = setting((), checks.strings)
     keywords: tuple[str, ...] = setting((), checks.strings)
@@ -354,8 +356,8 @@ def _subscribers(reader: TableReader, raw: Any) -> tuple[SubscriberConfig, ...]:
     subscribers: list[SubscriberConfig] = []
     for where, entry in reader.entries(raw, "subscribers"):
         values = reader.read(SubscriberConfig, entry, where)
-        if not values.get("email") and not values.get("wecom_webhook"):
-            raise reader.fail(where, "email", "a subscriber needs an email or a wecom_webhook")
+        if not values.get("email") and not values.get("wecom_webhook") and not values.get("apprise"):
+            raise reader.fail(where, "email", "a subscriber needs an email, a wecom_webhook or apprise URLs")
         if values["name"] in {s.name for s in subscribers}:
             raise reader.fail(where, "name", f"duplicate subscriber name {values['name']!r}")
         subscribers.append(SubscriberConfig(**values))

@@ -8,6 +8,7 @@ line, the table and the key.
 
 from __future__ import annotations
 
+import importlib
 import re
 from email.utils import parseaddr
 from typing import Any, Callable
@@ -186,6 +187,29 @@ def redis_url(value: Any) -> str:
 
 def http_urls(value: Any) -> tuple[str, ...]:
     return tuple(http_url(v) for v in strings(value))
+
+
+# Apprise URLs are judged by the alert side, which knows Apprise and eduwatch's DingTalk and
+# Feishu robots; named by dotted path (as platforms name their spiders) so this floor imports
+# nothing above it, and Apprise (a quarter second to import) only when a subscriber lists one.
+APPRISE_CHECK = "alerts.apprise_targets.check_url"
+
+
+def apprise_urls(value: Any) -> tuple[str, ...]:
+    """A subscriber's ``apprise`` list: URLs Apprise (or eduwatch's robots) can send to."""
+    urls = strings(value)
+    for number, url in enumerate(urls, start=1):
+        scheme = url.strip().partition("://")[0].lower()
+        if not re.match(r"^[a-z][a-z0-9+.-]*://\S+$", url.strip(), re.I):
+            raise ValueError(f"entry {number} is not a URL (Apprise URLs look like dingtalk://…, feishu://…, tgram://…)")
+        if scheme == "http" and urlsplit(url.strip()).hostname not in _LOCAL_HOSTS:
+            raise ValueError(f"entry {number}: a robot webhook must be https:// (plain http only on this machine)")
+        module, _, name = APPRISE_CHECK.rpartition(".")
+        try:
+            getattr(importlib.import_module(module), name)(url)
+        except ValueError as exc:
+            raise ValueError(f"entry {number} ({scheme}://…): {exc}") from None
+    return urls
 
 
 def email_address(value: Any) -> str:

@@ -6,7 +6,7 @@ robot does (see shared/notes/wecom.md): errors come with HTTP 200 and an ``errco
 limits of UTF-8 content (40058: 4096 for markdown, 2048 for text), empty content (44004),
 unknown message types (40008). Tests can make it stricter (``limit``, ``rate``, ``window``),
 answer ``-1`` (busy) to the next ``busy`` requests, script the next errcodes, or play an
-outage of the host (``outage = 503``: every request answered with that HTTP status).
+outage of the host (``outage``: see :mod:`localportals.receivers`).
 
 Every request's answer and every accepted message is recorded with its arrival time, so a
 caller can check what the robot saw (``max_in_window``, ``refused``)::
@@ -24,8 +24,9 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from localportals.receivers import JsonReceiver
 
 OK = 0
 BUSY = -1
@@ -49,64 +50,22 @@ class Received:
 
 
 @dataclass
-class WecomServer:
+class WecomServer(JsonReceiver):
     keys: set[str]
     rate: int = 20
     window: float = 60.0
     limit: int = 4096  # markdown (and markdown_v2) bytes
     busy: int = 0  # answer -1 to this many next requests
     script: list[int] = field(default_factory=list)  # errcodes for the next requests (0: decide normally)
-    outage: int | None = None  # HTTP status answered to every request while set (the host is down)
     accepted: list[Received] = field(default_factory=list)
     answers: list[tuple[str, int]] = field(default_factory=list)  # (key, errcode) of every request
     _recent: dict[str, deque[float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _server: ThreadingHTTPServer | None = None
 
-    def start(self) -> WecomServer:
-        robot = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server naming)
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if robot.outage:
-                    self.send_response(robot.outage)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                key = (parse_qs(urlsplit(self.path).query).get("key") or [""])[0]
-                errcode, errmsg = robot.handle(key, raw)
-                body = json.dumps({"errcode": errcode, "errmsg": errmsg}).encode()
-                self.send_response(200)  # WeCom answers errors with 200 too
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                return
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True, name="wecom-imitation").start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> WecomServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def base(self) -> str:
-        assert self._server is not None, "start() the server first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+    def respond(self, path: str, raw: bytes) -> dict[str, object]:
+        key = (parse_qs(urlsplit(path).query).get("key") or [""])[0]
+        errcode, errmsg = self.handle(key, raw)
+        return {"errcode": errcode, "errmsg": errmsg}
 
     def url(self, key: str) -> str:
         return f"{self.base}/cgi-bin/webhook/send?key={key}"

@@ -242,6 +242,8 @@ class Subscriber(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     email: Mapped[str | None] = mapped_column(String(300))
     wecom_webhook: Mapped[str | None] = mapped_column(String(500))
+    # Apprise URLs (dingtalk://, feishu://, tgram:// …), each its own delivery target (0011).
+    apprise: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
     regions: Mapped[list[Any]] = mapped_column(JSON, default=list)
     portals: Mapped[list[Any]] = mapped_column(JSON, default=list)
     keywords: Mapped[list[Any]] = mapped_column(JSON, default=list)
@@ -264,7 +266,10 @@ class Alert(Base):
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id"), index=True)
-    channel: Mapped[str] = mapped_column(String(10))  # email | wecom
+    channel: Mapped[str] = mapped_column(String(10))  # email | wecom | apprise
+    # Which of the subscriber's addresses on a many-address channel (apprise: a digest of the
+    # URL, see alerts.apprise_targets); empty for e-mail and WeCom (0011).
+    target: Mapped[str | None] = mapped_column(String(16))
     # Digest subscribers: alerts sharing a group go out as one message.
     digest_group: Mapped[str | None] = mapped_column(String(100))
     # pending | sending | sent | failed | dead

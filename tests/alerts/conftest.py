@@ -1,4 +1,4 @@
-"""Fixtures for alerts tests: a real SMTP sink, the local WeCom robot imitation, documents and events."""
+"""Fixtures for alerts tests: a real SMTP sink, the local WeCom, DingTalk and Feishu robot imitations, documents and events."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from alerts.outbox import enqueue_alerts
 from eduwatch.config import Config, CrawlConfig, DatabaseConfig, DeliveryConfig, EmailConfig, WecomConfig
 from storage.models import CrawlRun, Document, Event, Portal, Source
+from localportals.robots import DingTalkServer, FeishuServer
 from localportals.wecom import WecomServer
 from tests.alerts.smtp_sink import SmtpSink
 
@@ -30,6 +31,22 @@ def smtp() -> Iterator[SmtpSink]:
 @pytest.fixture
 def wecom() -> Iterator[WecomServer]:
     server = WecomServer(keys=set(KEYS)).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def dingtalk() -> Iterator[DingTalkServer]:
+    """A DingTalk imitation: robot ``9f3ad1e07c2b0001`` signs ("加签"), ``9f3ad1e07c2b0002`` does not."""
+    server = DingTalkServer(robots={"9f3ad1e07c2b0001": "SEC5e0c2d4b6a8f1e3d", "9f3ad1e07c2b0002": None}).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def feishu() -> Iterator[FeishuServer]:
+    """A Feishu imitation: bot ``3e7a9c1d-5b2f-4e8a-9d6c-0f1e2d3c0001`` verifies signatures, ``3e7a9c1d-5b2f-4e8a-9d6c-0f1e2d3c0002`` does not."""
+    server = FeishuServer(robots={"3e7a9c1d-5b2f-4e8a-9d6c-0f1e2d3c0001": "fsSecretQ9w8e7", "3e7a9c1d-5b2f-4e8a-9d6c-0f1e2d3c0002": None}).start()
     yield server
     server.stop()
 

@@ -93,7 +93,7 @@ def test_load_config_once_parses_a_file_once_and_sees_edits(tmp_path: Path) -> N
 
 def test_subscriber_needs_a_channel() -> None:
     text = GOOD + '\n[[subscribers]]\nname = "规划科"\nregions = ["广东省"]\n'
-    with pytest.raises(ConfigError, match=r"\[subscribers\[规划科\]\] email: a subscriber needs an email or a wecom_webhook"):
+    with pytest.raises(ConfigError, match=r"\[subscribers\[规划科\]\] email: a subscriber needs an email, a wecom_webhook or apprise URLs"):
         parse_config(text, "good.toml")
 
 

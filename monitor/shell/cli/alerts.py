@@ -62,6 +62,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add.add_argument("name")
     add.add_argument("--email")
     add.add_argument("--wecom", dest="wecom_webhook", metavar="WEBHOOK_URL")
+    add.add_argument("--apprise", action="append", default=[], metavar="URL",
+                     help="an Apprise URL: dingtalk://…, feishu://…, tgram://… (repeatable)")
     add.add_argument("--region", dest="regions", action="append", default=[], help="region prefix (repeatable)")
     add.add_argument("--portal", dest="portals", action="append", default=[], help="portal name (repeatable)")
     add.add_argument("--keyword", dest="keywords", action="append", default=[], help="keyword (repeatable)")
@@ -96,6 +98,7 @@ def alert_view(alert: Alert) -> dict[str, Any]:
         "title": alert.event.document.title,
         "subscriber": alert.subscriber.name,
         "channel": alert.channel,
+        "target": alert.target,  # which Apprise URL (a digest of it, never the URL); null on e-mail/WeCom
         "digest_group": alert.digest_group,
         "status": alert.status,
         "attempts": alert.attempts,
@@ -195,6 +198,7 @@ def subscriber_view(subscriber: Subscriber) -> dict[str, Any]:
         "name": subscriber.name,
         "email": subscriber.email,
         "wecom_webhook": mask_webhook(subscriber.wecom_webhook) or None,
+        "apprise": _apprise_view(subscriber.apprise or []),
         "regions": subscriber.regions,
         "portals": subscriber.portals,
         "keywords": subscriber.keywords,
@@ -203,6 +207,15 @@ def subscriber_view(subscriber: Subscriber) -> dict[str, Any]:
         "origin": subscriber.origin,
         "wecom_error": redact(subscriber.wecom_error) if subscriber.wecom_error else None,
     }
+
+
+def _apprise_view(urls: list[str]) -> list[str]:
+    """Apprise URLs as operators may see them: tokens and secrets masked."""
+    if not urls:
+        return []  # Apprise takes a quarter second to import
+    from alerts.apprise_targets import describe_url
+
+    return [describe_url(url) for url in urls]
 
 
 def cmd_subscribers_list(args: argparse.Namespace, context: CliContext) -> int:
@@ -214,19 +227,19 @@ def cmd_subscribers_list(args: argparse.Namespace, context: CliContext) -> int:
         print_json(views)
         return 0
     rows = [
-        [v["name"], v["origin"], v["email"] or "", v["wecom_webhook"] or "", ",".join(v["events"]),
+        [v["name"], v["origin"], v["email"] or "", v["wecom_webhook"] or "", "\n".join(v["apprise"]), ",".join(v["events"]),
          ",".join(v["regions"] + v["portals"] + v["keywords"]) or "(all)", "yes" if v["digest"] else "",
          v["wecom_error"] or ""]
         for v in views
     ]
-    print_table(["name", "origin", "email", "wecom", "events", "filters", "digest", "problem"], rows)
+    print_table(["name", "origin", "email", "wecom", "apprise", "events", "filters", "digest", "problem"], rows)
     return 0
 
 
 def cmd_subscribers_add(args: argparse.Namespace, context: CliContext) -> int:
     _sync(context)
     spec = SubscriberSpec(
-        name=args.name, email=args.email, wecom_webhook=args.wecom_webhook, regions=args.regions,
+        name=args.name, email=args.email, wecom_webhook=args.wecom_webhook, apprise=args.apprise, regions=args.regions,
         portals=args.portals, keywords=args.keywords, events=args.events or list(DEFAULT_EVENT_FILTERS), digest=args.digest,
     )
     try:
@@ -260,6 +273,7 @@ def cmd_subscribers_test(args: argparse.Namespace, context: CliContext) -> int:
         with context.db.sessions() as session:
             subscriber = subscriber_view(get_subscriber(session, args.name))
             webhook = get_subscriber(session, args.name).wecom_webhook
+            apprise_urls = list(get_subscriber(session, args.name).apprise or [])
     except SubscriberError as exc:
         print(f"eduwatch: {exc}", file=sys.stderr)
         return 2
@@ -291,4 +305,19 @@ def cmd_subscribers_test(args: argparse.Namespace, context: CliContext) -> int:
         except WecomTransportError as exc:
             failures += 1
             print(f"wecom: FAILED: {redact(str(exc))}")
+    for url in apprise_urls:
+        failures += not _test_apprise(url, notice, context.config.wecom.timeout)
     return 1 if failures else 0
+
+
+def _test_apprise(url: str, notice: Notice, timeout: float) -> bool:
+    from alerts.apprise_lane import send_once
+    from alerts.apprise_targets import TargetError
+
+    try:
+        target, answer = send_once(url, [notice], timeout)
+    except TargetError as exc:
+        print(f"apprise: FAILED: {_apprise_view([url])[0]}: {exc}")
+        return False
+    print(f"apprise: sent to {target}" if answer.sent else f"apprise: FAILED: {answer.error} ({target})")
+    return answer.sent

@@ -43,7 +43,7 @@ def skip_reasons(
 
 def _paused(alert: Alert, paused: set[str]) -> bool:
     channel = CHANNELS[alert.channel]
-    address = channel.address(alert.subscriber)
+    address = channel.address(alert.subscriber, alert.target)
     return bool(address) and channel.pause_key(address) in paused
 
 
@@ -51,7 +51,9 @@ def _reason(alert: Alert, limit: int | None) -> str:
     """The first thing that keeps this alert back, checked in the order the deliverer does."""
     subscriber = alert.subscriber
     channel = CHANNELS[alert.channel]
-    if not channel.address(subscriber):
+    if not channel.address(subscriber, alert.target):
+        if alert.target:
+            return f"subscriber {subscriber.name} no longer lists the Apprise URL this alert was for"
         return f"subscriber {subscriber.name} has no {channel.label}"
     if channel.parked(subscriber):
         return (f"WeCom rejected the webhook key of subscriber {subscriber.name}; fix it in the configuration, "

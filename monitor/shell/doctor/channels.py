@@ -1,7 +1,8 @@
-"""The alert channels: the SMTP server takes our login, and each WeCom webhook has a robot's form.
+"""The alert channels: the SMTP server takes our login, each WeCom webhook and Apprise URL has a robot's form.
 
-Nothing is sent: SMTP is connected and logged in to, then quit; a webhook is only read, because
-posting to a robot would put a test message in a real group chat.
+Nothing is sent: SMTP is connected and logged in to, then quit; a webhook or Apprise URL is only
+read, because posting to a robot would put a test message in a real group chat
+(``eduwatch subscribers test NAME`` does that when asked).
 """
 
 from __future__ import annotations
@@ -58,3 +59,23 @@ def _webhook(subscriber: SubscriberConfig) -> Check:
         return failed(name, f"{redact(url)}: {'; '.join(problems)}",
                       "copy the webhook address again from the group robot's settings in WeCom")
     return passed(name, f"{redact(url)}: a WeCom robot webhook")
+
+
+def check_apprise(config: Config) -> list[Check]:
+    """One line per Apprise URL: which target it is, and whether a robot's messages are signed."""
+    return [_apprise(subscriber.name, number, url)
+            for subscriber in config.subscribers for number, url in enumerate(subscriber.apprise, start=1)]
+
+
+def _apprise(subscriber: str, number: int, url: str) -> Check:
+    from alerts.apprise_targets import ROBOTS, TargetError, build, describe
+
+    name = f"apprise {subscriber} #{number}"
+    try:
+        plugin = build(url)
+    except TargetError as exc:
+        return failed(name, str(exc), "copy the URL again from the robot's settings, in the form the README shows")
+    if isinstance(plugin, ROBOTS) and not getattr(plugin, "secret", None):
+        return passed(name, f"{describe(plugin)}, not signed (a robot with 加签 / 签名校验 on refuses unsigned "
+                            "messages: add its secret if it has one)")
+    return passed(name, describe(plugin) + (", signed" if getattr(plugin, "secret", None) else ""))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from eduwatch.config import Config, ConfigError, load_config
 from eduwatch.redact import redact
-from monitor.shell.doctor.channels import check_smtp, check_webhooks
+from monitor.shell.doctor.channels import check_apprise, check_smtp, check_webhooks
 from monitor.shell.doctor.database import check_database, check_disk
 from monitor.shell.doctor.portals import check_portals
 from monitor.shell.doctor.result import Check, failed, passed
@@ -21,6 +21,7 @@ def run_checks(config_path: str | None) -> list[Check]:
         return [failed("configuration", redact(str(exc)), "fix that line, then `eduwatch config check`")]
     checks = [_loaded(config), check_database(config.database.url), check_smtp(config)]
     checks += check_webhooks(config)
+    checks += check_apprise(config)
     checks += check_portals(config)
     checks.append(check_disk(config.database.url))
     return checks

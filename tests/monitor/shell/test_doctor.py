@@ -18,6 +18,7 @@ from tests.alerts.conftest import run_cli
 from tests.alerts.smtp_sink import _Handler, free_port
 
 PASSWORD_ENV = "EDUWATCH_TEST_DOCTOR_SMTP_PASSWORD"
+DT_TOKEN, DT_SECRET, FS_TOKEN = "9f3ad1e07c2b0001", "SEC5e0c2d4b6a8f1e3d", "3e7a9c1d-5b2f-4e8a-9d6c-0f1e2d3c0002"
 
 
 def _authenticator(server, session, envelope, mechanism, auth_data):  # noqa: ANN001 (aiosmtpd's signature)
@@ -56,7 +57,8 @@ def setup(config_file, serve_portal, sqlite_url, smtp_port, wecom, monkeypatch):
         tables = (f'[alerts.email]\nhost = "127.0.0.1"\nport = {smtp_port}\ntimeout = 5\nusername = "robot"\n'
                   f'password_env = "{PASSWORD_ENV}"\n'
                   f'[[subscribers]]\nname = "team"\nemail = "team@example.org"\n'
-                  f'wecom_webhook = "{wecom.url("alpha-key-0001")}"\n')
+                  f'wecom_webhook = "{wecom.url("alpha-key-0001")}"\n'
+                  f'apprise = ["dingtalk://{DT_SECRET}@{DT_TOKEN}/", "https://open.feishu.cn/open-apis/bot/v2/hook/{FS_TOKEN}"]\n')
         portals = [_entry(hanweb, **hanweb_changes), _entry(gkmlpt)]
         return str(config_file(*portals, crawl={"delay": 0}, tables=tables))
 
@@ -87,7 +89,11 @@ def test_all_green(setup, capsys) -> None:
     assert names[:3] == ["configuration", "database", "smtp"] and names[-1] == "disk"
     assert "webhook team" in names and sum(name.startswith("portal ") for name in names) == 2
     assert all(set(check) == {"check", "ok", "detail", "fix"} for check in checks)
+    details = {check["check"]: check["detail"] for check in checks}
+    assert details["apprise team #1"] == "DingTalk robot ****0001 at oapi.dingtalk.com, signed"
+    assert details["apprise team #2"].startswith("Feishu bot ****0002 at open.feishu.cn, not signed")
     code, out, _ = run_cli(capsys, "--config", path, "doctor")
+    assert not any(secret in out for secret in (DT_TOKEN, DT_SECRET, FS_TOKEN))
     assert code == 0 and "all" in out and "checks passed" in out and "FAIL" not in out
 
 
