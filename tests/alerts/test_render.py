@@ -6,7 +6,7 @@ from email import message_from_bytes, policy
 
 from alerts.outbox import message_id
 from alerts.render import KIND_LABELS, notice_from_event, render_email, sanitize_diff_html
-from alerts.render_chat import render_wecom
+from alerts.render_chat import ChatStyle, render_chat, render_wecom
 from alerts.parts import utf8_len
 from alerts.wecom import split_markdown
 from eduwatch.event_kinds import EVENT_KINDS
@@ -91,6 +91,22 @@ def test_portal_text_is_escaped_everywhere(sqlite_db):
     assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;粗" in html
     wecom = render_wecom([notice])
     assert "<@all>" not in wecom and "<script>" not in wecom and "](http://evil)" not in wecom
+    for style in (ChatStyle.MARKDOWN, ChatStyle.LARK):
+        chat = render_chat([notice], style)
+        assert "<@all>" not in chat and "](http://evil)" not in chat and "<font" not in chat
+
+
+def test_each_chat_style_writes_only_the_markup_its_target_reads(sqlite_db):
+    notice = _seed_notice(sqlite_db)
+    notice.page_url = "https://eduwatch.example.org/documents/1/diff"
+    markdown, lark, text = (render_chat([notice], style) for style in (ChatStyle.MARKDOWN, ChatStyle.LARK, ChatStyle.TEXT))
+    assert markdown.startswith("## 惠来县人民政府办公室关于印发") and "> 文号: 惠府办函〔2023〕260号" in markdown
+    assert "[在网页上查看](https://eduwatch.example.org/documents/1/diff)" in markdown
+    assert lark.startswith("**惠来县人民政府办公室") and "\n文号: 惠府办函〔2023〕260号" in lark and "#" not in lark
+    assert "在网页上查看: https://eduwatch.example.org/documents/1/diff" in text
+    assert not any(mark in text for mark in ("## ", "**", "](", "> "))
+    for style, rendered in (("markdown", markdown), ("lark", lark), ("text", text)):
+        (OUT / f"seed001_{style}.md").write_text(rendered, encoding="utf-8")
 
 
 def test_sanitizer_closes_what_it_opens():
