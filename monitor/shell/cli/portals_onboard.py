@@ -107,7 +107,9 @@ def _write(path: Path, proposal: Proposal) -> None:
     document = tomlkit.parse(before)
     if "portals" not in document:
         document.append("portals", tomlkit.aot())
-    document["portals"].append(tomlkit.item(proposal.portal_table()))
+    entry = tomlkit.item(proposal.portal_table())
+    entry.trivia.indent = "\n"  # a blank line before its [[portals]], like the entries a person writes
+    document["portals"].append(entry)
     path.write_text(tomlkit.dumps(document), encoding="utf-8")
     try:
         load_config(path)

@@ -41,6 +41,7 @@ def test_add_keeps_comments_and_test_crawls(tmp_path: Path, serve_portal, sqlite
     assert code == 0, out
     text = path.read_text(encoding="utf-8")
     assert text.startswith(HEAD.format(url=sqlite_url))  # every comment and line as it was
+    assert '\n\n[[portals]]\nname = "huantai-jyt"' in text  # set off by a blank line, as a person writes it
     portal = load_config(path).portal("huantai-jyt")
     assert (portal.platform, portal.region, portal.title) == ("hanweb", "山东省淄博市桓台县", "桓台县教育和体育局")
     assert portal.list_urls == (server.base_url + "/col/col18573/index.html",)
