@@ -75,9 +75,11 @@ def test_a_crawl_killed_at_its_time_limit_is_made_good_by_the_next_run(
     import crawler.runner
 
     server, config = _crawl_then_add(tmp_path, serve_portal, sqlite_url)
-    slow = write_config(tmp_path / "slow.toml", sqlite_url, [server], delay=0.4)
+    # Ten pages 0.8 s apart cannot finish in 6 s, and a child that took 2 s to start on a busy
+    # machine still stores some (at 0.4 s and 2.5 s, a slow start once left it nothing).
+    slow = write_config(tmp_path / "slow.toml", sqlite_url, [server], delay=0.8)
     monkeypatch.setattr(crawler.runner, "KILL_GRACE", 0.0)  # killed at the limit, not closed cleanly
-    [killed] = run_crawl(slow, [server.site.name], timeout=2.5)
+    [killed] = run_crawl(slow, [server.site.name], timeout=6.0)
     assert killed.status == "failed"
     assert _stored(sqlite_url) < len(server.site.listed())
     assert killed.docs_new > 0 and killed.pages_fetched > killed.docs_new  # true counters, not pages=0
