@@ -146,7 +146,7 @@ def mask(text: str, url: str) -> str:
     parts = urlsplit(url.strip())
     secrets = {url.strip(), parts.netloc, parts.path.strip("/"), parts.query}
     secrets |= {piece for piece in re.split(r"[/:@?&=]", url.strip()) if len(piece) >= 6}
-    for secret in sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True):
+    for secret in sorted((s for s in secrets if len(s) >= 6), key=len, reverse=True):
         text = text.replace(secret, "***")
     return redact(" ".join(text.split()))
 

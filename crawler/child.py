@@ -12,8 +12,9 @@ the child's limits on itself and then becomes ``M ARGS`` (``crawler.run`` or
   supervisor recognises.
 
 It also holds the protocol between the two sides: progress lines on stderr start with
-:data:`PROGRESS_PREFIX`, and the child's last line on stdout is a JSON list of
-:class:`storage.runs.RunSummary` dicts.
+:data:`PROGRESS_PREFIX` (a portal's start and end, and while it runs its live counts every
+:data:`LIVE_EVERY` seconds: :func:`live_line`), and the child's last line on stdout is a JSON
+list of :class:`storage.runs.RunSummary` dicts.
 """
 
 from __future__ import annotations
@@ -35,6 +36,20 @@ CHILD_MODULES = ("crawler.run", "crawler.distributed_recrawl")
 PARENT_PID_ENV = "EDUWATCH_PARENT_PID"
 OUT_OF_MEMORY_EXIT = 3
 _PR_SET_PDEATHSIG = 1
+
+
+LIVE_EVERY = 2.0  # seconds between a running portal's live counts (when they changed)
+_LIVE = ": running — "
+
+
+def live_line(name: str, new: int, updated: int, pages: int, errors: int) -> str:
+    """A running portal's counts so far, worded like its final line with status ``running``."""
+    return f"{name}{_LIVE}{new} new, {updated} updated, {pages} pages, {errors} errors"
+
+
+def is_live(line: str) -> bool:
+    """Whether a progress line is live counts (drawn on a bar; too chatty for a log or a pipe)."""
+    return _LIVE in line
 
 
 def progress(line: str) -> None:

@@ -17,12 +17,12 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from crawler.child import progress, report
+from crawler.child import LIVE_EVERY, live_line, progress, report
 from crawler.heap import freeze_startup_heap
 from crawler.settings import settings_for_config
 from crawler.spiders import spider_for
@@ -101,6 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             lambda _, c=crawler, n=portal.name: _report(n, c),
             lambda failure, n=portal.name: _crawl_failed(n, failure, failures),
         )
+    from twisted.internet import task  # after CrawlerProcess installed Scrapy's reactor
+
+    task.LoopingCall(LiveCounts(crawlers).tell).start(LIVE_EVERY, now=False)
     freeze_startup_heap()
     process.start()
     summaries: list[RunSummary] = []
@@ -117,6 +120,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     db.dispose()
     report(summaries)
     return 0
+
+
+class LiveCounts:
+    """Each running portal's counts so far, told when they changed (a bar moves page by page).
+
+    Why from the spider's book rather than the run row: pages and errors reach the row only
+    when the run closes; the book has them as they happen.
+    """
+
+    def __init__(self, crawlers: list[tuple[str, int, Any]]) -> None:
+        self.crawlers = crawlers
+        self.last: dict[str, str] = {}
+
+    def tell(self) -> None:
+        for name, _, crawler in self.crawlers:
+            spider = getattr(crawler, "spider", None)
+            book = getattr(spider, "book", None)
+            if book is None or getattr(spider, "summary", None) is not None:
+                continue  # not open yet, or finished (its final line says it)
+            line = live_line(name, book.saved["new"], book.saved["updated"], book.pages_fetched, len(book.errors))
+            if self.last.get(name) != line:
+                self.last[name] = line
+                progress(line)
 
 
 def _report(name: str, crawler: object) -> None:

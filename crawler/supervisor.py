@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
-from crawler.child import CHILD_MODULES, PARENT_PID_ENV, PROGRESS_PREFIX, parse_report
+from crawler.child import CHILD_MODULES, PARENT_PID_ENV, PROGRESS_PREFIX, is_live, parse_report
 from eduwatch.config import Config
 from storage.database import Database
 from storage.runs import RunSummary, Runs
@@ -185,7 +185,7 @@ class CrawlChild:
         if self.progress is not None:
             self.progress(line)
         else:
-            log.info(line)
+            log.log(logging.DEBUG if is_live(line) else logging.INFO, line)
 
     def terminate(self, grace: float = STOP_GRACE) -> None:
         """SIGTERM the child's whole process group; SIGKILL whatever is left after ``grace``."""

@@ -1,11 +1,13 @@
 """Progress of a crawl of many portals, as the operator watching it sees it.
 
 The crawl children speak in lines (:mod:`crawler.run` via :func:`crawler.child.progress`,
-relayed by :mod:`crawler.supervisor`): ``huilai: started (gkmlpt, run 7)`` and
-``huilai: ok — 3 new, 0 updated, 12 pages, 0 errors``. :class:`CrawlTally` reads them into
-totals; :class:`BarsProgress` draws them with rich (portals done, pages, new documents,
-errors, time left) when stdout is a terminal; :class:`PlainProgress` prints the lines as they
-come otherwise, or with ``--no-progress``, so logs and pipes stay plain text.
+relayed by :mod:`crawler.supervisor`): ``huilai: started (gkmlpt, run 7)``, while it runs
+``huilai: running — 2 new, 0 updated, 7 pages, 0 errors`` (its counts so far, every couple of
+seconds) and at the end ``huilai: ok — 3 new, 0 updated, 12 pages, 0 errors``.
+:class:`CrawlTally` reads them into totals (a running portal's latest counts, replaced by its
+final ones); :class:`BarsProgress` draws them with rich (portals done, pages, new documents,
+errors, time left) when stdout is a terminal; :class:`PlainProgress` prints the start and end
+lines as they come otherwise, or with ``--no-progress``, so logs and pipes stay plain text.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Protocol, TextIO
 
 from rich.console import Console
+
+from crawler.child import is_live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 _STARTED = re.compile(r"^(?P<name>[\w.-]+): started \(")
@@ -38,18 +42,24 @@ class CrawlTally:
     updated: int = 0
     errors: int = 0
     failed: int = 0
+    live: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)  # running: pages, new, updated, errors
 
     def read(self, line: str) -> bool:
-        """Count ``line``; False when it is not a start or an end of a portal (say it as is)."""
+        """Count ``line``; False when it is not a start, live counts or an end of a portal (say it as is)."""
         if started := _STARTED.match(line):
             self.running.add(started["name"])
             return True
         finished = _FINISHED.match(line)
+        if finished and finished["status"] == "running":
+            counts = (int(finished["pages"]), int(finished["new"]), int(finished["updated"]), int(finished["errors"]))
+            self.live[finished["name"]] = counts
+            return True
         failed = None if finished else _FAILED.match(line)
         if not (finished or failed):
             return False
         name = (finished or failed)["name"]  # type: ignore[index]
         self.running.discard(name)
+        self.live.pop(name, None)
         self.done += 1
         if finished:
             self.pages += int(finished["pages"])
@@ -61,8 +71,9 @@ class CrawlTally:
         return True
 
     def figures(self) -> str:
-        return (f"{self.pages} pages · {self.new} new · {self.updated} updated · {self.errors} errors"
-                + (f" · {self.failed} not ok" if self.failed else ""))
+        pages, new, updated, errors = (sum(counts) for counts in zip((0, 0, 0, 0), *self.live.values()))
+        return (f"{self.pages + pages} pages · {self.new + new} new · {self.updated + updated} updated · "
+                f"{self.errors + errors} errors" + (f" · {self.failed} not ok" if self.failed else ""))
 
 
 class CrawlProgress(Protocol):
@@ -78,7 +89,8 @@ class PlainProgress:
         self.out = out
 
     def __call__(self, line: str) -> None:
-        print(line, file=self.out or sys.stderr, flush=True)
+        if not is_live(line):  # a pipe or a log gets each portal's start and end, not its ticks
+            print(line, file=self.out or sys.stderr, flush=True)
 
     def __enter__(self) -> "PlainProgress":
         return self
@@ -105,7 +117,7 @@ class BarsProgress:
 
     def __call__(self, line: str) -> None:
         known = self.tally.read(line)
-        if not known or not _STARTED.match(line):
+        if not known or not (_STARTED.match(line) or is_live(line)):
             self.bars.console.print(line, markup=False, highlight=False)
         self._update()
 

@@ -4,9 +4,13 @@ on a pipe or with --no-progress; the lines the real crawl child writes are the o
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 from rich.console import Console
+
+from crawler.child import is_live
+from crawler.runner import run_crawl
 
 from localportals import samples
 from monitor.shell.cli import main
@@ -27,6 +31,35 @@ def test_a_real_crawl_is_counted_from_the_child_lines(tmp_path: Path, serve_port
     assert (tally.done, tally.new, tally.failed, tally.running) == (2, 12, 0, set())
     assert tally.pages >= 12 + 4  # 12 documents and at least two list pages per portal
     assert "\x1b[" not in err + out  # no terminal codes on a pipe
+
+
+def test_a_long_crawl_moves_the_bar_page_by_page(tmp_path: Path, serve_portal, sqlite_url: str) -> None:  # type: ignore[no-untyped-def]
+    site = serve_portal(samples.synthetic_site("trs", 30, seed=3, page_size=5)).site
+    config = write_config(tmp_path / "c.toml", sqlite_url, [site], delay=0.15)  # 5 s or more in all
+    lines: list[str] = []
+    [summary] = run_crawl(str(config), [site.name], trigger="manual", progress=lines.append)
+    live = [line for line in lines if is_live(line)]
+    assert live, lines  # the portal's counts while it ran, not only at its end
+    pages = [int(re.search(r"(\d+) pages", line)[1]) for line in live]  # type: ignore[index]
+    assert pages == sorted(pages) and 0 < pages[-1] <= summary.pages_fetched and len(set(pages)) == len(pages)
+    assert lines[-1].startswith(f"{site.name}: ok — ")
+
+
+def test_live_counts_add_to_the_totals_until_the_portal_ends() -> None:
+    tally = CrawlTally(total=2)
+    for line in ("a: started (trs, run 1)", "a: running — 2 new, 0 updated, 5 pages, 0 errors",
+                 "b: started (gkmlpt, run 2)", "b: running — 1 new, 1 updated, 3 pages, 1 errors",
+                 "a: running — 4 new, 0 updated, 9 pages, 0 errors"):
+        assert tally.read(line)
+    assert tally.figures() == "12 pages · 5 new · 1 updated · 1 errors" and tally.done == 0
+    tally.read("a: ok — 5 new, 0 updated, 12 pages, 0 errors")  # the final counts replace the live ones
+    assert tally.figures() == "15 pages · 6 new · 1 updated · 1 errors" and tally.done == 1
+    screen, plain = io.StringIO(), io.StringIO()
+    with BarsProgress(1, Console(file=screen, force_terminal=True, width=160, color_system=None)) as bars:
+        bars("a: started (trs, run 1)")
+        bars("a: running — 2 new, 0 updated, 5 pages, 0 errors")
+    PlainProgress(plain)("a: running — 2 new, 0 updated, 5 pages, 0 errors")
+    assert "5 pages · 2 new" in screen.getvalue() and "a: running" not in screen.getvalue() and plain.getvalue() == ""
 
 
 def test_bars_show_portals_pages_new_errors_and_time_left() -> None:
