@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from eduwatch.config import Config
 from monitor.shell.cli.context import CliContext
+from monitor.shell.cli.crawl_progress import PlainProgress
 from monitor.shell.cli.table import print_json
 from monitor.shell.logging_setup import setup_logging
 from storage.models import Document, Portal, Source
@@ -112,8 +113,7 @@ def cmd_recrawl(args: argparse.Namespace, context: CliContext) -> int:
             return 1
         plans = sorted(targets.items())
 
-    def progress(line: str) -> None:
-        print(line, file=sys.stderr, flush=True)
+    progress = PlainProgress()  # each portal's start and end on stderr
 
     summaries = []
     for portal, urls in plans:
