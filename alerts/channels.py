@@ -1,14 +1,15 @@
-"""The alert channels: the one registry a new channel (DingTalk, Feishu …) is added to.
+"""The alert channels: the one registry a new channel is added to.
 
 A channel says where a subscriber gets its alerts (``addresses``: one for e-mail and WeCom,
-any number of Apprise URLs, each its own *target* with its own alert rows), why that address is parked
-until an operator fixes it (``parked``; WeCom remembers a rejected webhook key), whether a
-message of unknown outcome may be sent again (``resend_unknown``), how its messages queue
-(``lane``: all e-mail shares one SMTP connection, every webhook is its own lane so a slow or
-broken one holds back nobody else; ``pause_key``: what an outage pauses, see alerts.pauses),
-and which module sends a lane and describes a message for ``--dry-run``. The outbox, the deliverer and the CLI read this table instead of
-spelling out channel names; the sender modules are named by dotted path (as Scrapy registers
-components) so this table imports none of them.
+any number of Apprise URLs, each its own *target* with its own alert rows), why that address
+is parked until an operator fixes it (``parked``; WeCom remembers a rejected webhook key),
+whether a message of unknown outcome may be sent again (``resend_unknown``), how its messages
+queue (``lane``: all e-mail shares one SMTP connection, every webhook and Apprise URL is its
+own lane so a slow or broken one holds back nobody else; ``pause_key``: what an outage pauses,
+see alerts.pauses), and which module sends a lane and describes a message for ``--dry-run``.
+The outbox, the deliverer and the CLI read this table instead of spelling out channel names;
+the sender modules are named by dotted path (as Scrapy registers components) so this table
+imports none of them.
 """
 
 from __future__ import annotations
