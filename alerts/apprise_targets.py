@@ -46,9 +46,22 @@ class TargetError(ValueError):
     """An Apprise URL that cannot be sent to, worded without its secrets."""
 
 
+@functools.lru_cache(maxsize=4096)
 def target_key(url: str) -> str:
-    """The short name of a URL in keys and logs (see the module docstring)."""
-    return hashlib.sha256(url.strip().encode()).hexdigest()[:12]
+    """The short name of a target in keys and logs (see the module docstring).
+
+    A DingTalk or Feishu robot is named by its host and token, not its signing secret: an
+    operator who changes the secret after a refusal (then ``alerts retry --dead``) still
+    reaches the alerts owed to that robot. Any other URL is named whole.
+    """
+    identity = url.strip()
+    try:
+        plugin = build(identity)
+    except TargetError:
+        plugin = None
+    if isinstance(plugin, ROBOTS):
+        identity = f"{plugin.secure_protocol}:{plugin.service_host}:{plugin.token}"  # type: ignore[attr-defined]
+    return hashlib.sha256(identity.encode()).hexdigest()[:12]
 
 
 def scheme_of(url: str) -> str:

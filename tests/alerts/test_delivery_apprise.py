@@ -241,3 +241,20 @@ def test_a_feishu_keyword_refusal_is_dead_with_the_hint_and_other_robots_go_on(d
     assert (report.sent, report.dead, feishu.codes()) == (1, 1, [19024])
     (dead,) = [a for a in _alerts(db) if a.status == "dead"]
     assert "19024" in dead.last_error and "keyword" in dead.last_error
+
+
+def test_a_changed_secret_still_reaches_the_alerts_owed_to_that_robot(db, dingtalk):
+    """Refused for a wrong secret, fixed in the config, retried: the same robot, the same alerts."""
+    from alerts import outbox
+    from alerts.subscribers import apply_spec
+
+    wrong = dingtalk.url("9f3ad1e07c2b0001").replace("SEC5e0c2d4b6a8f1e3d", "SEC0000000000000000")
+    _plans(db, [wrong])
+    assert deliver_pending(db, make_config(db.url), limiter=_limiter()).dead == 1
+    assert target_key(wrong) == target_key(dingtalk.url("9f3ad1e07c2b0001"))  # the robot, not its secret
+    with db.transaction() as session:
+        apply_spec(session, SubscriberSpec("ops", apprise=[dingtalk.url("9f3ad1e07c2b0001")]), origin="cli")
+        (alert,) = session.scalars(select(Alert)).all()
+        assert outbox.retry(session, [alert.id]) == 1
+    assert deliver_pending(db, make_config(db.url), limiter=_limiter()).sent == 1
+    assert dingtalk.codes() == [310000, 0]
