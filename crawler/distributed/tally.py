@@ -27,10 +27,15 @@ class RunTally:
         })
         self.server.expire(self.key, RUN_KEY_TTL)
 
-    def add(self, n: int = 1) -> int:
-        pipe = self.server.pipeline()
+    def add(self, n: int = 1, *, done_inflight: tuple[str, str] | None = None) -> int:
+        """Change the run's pending count; ``done_inflight`` (hash, field): also drop that in-flight
+        record in the same MULTI, so a worker killed between the two cannot leave the request
+        neither in flight (to be put back) nor counted done (the run would wait for it forever)."""
+        pipe = self.server.pipeline(transaction=True)
         pipe.hincrby(self.key, "pending", n)
         pipe.hset(self.key, "activity", time.time())
+        if done_inflight is not None:
+            pipe.hdel(*done_inflight)
         return int(pipe.execute()[0])
 
     def field(self, name: str) -> str | None:

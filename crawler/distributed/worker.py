@@ -279,13 +279,14 @@ class DistributedSpider(RedisSpider):
 
     def request_done(self, meta: dict[str, Any], dropped: bool = False) -> None:
         token = meta.get("ew_token")
+        inflight = None
         if token:
             self.running.pop(token, None)
-            self.redis.hdel(self.keys.inflight, f"{self.worker_id}|{token}")
-        self._finish_one(RunTally(self.redis, self.keys, int(meta["ew_run"])))
+            inflight = (self.keys.inflight, f"{self.worker_id}|{token}")
+        self._finish_one(RunTally(self.redis, self.keys, int(meta["ew_run"])), inflight)
 
-    def _finish_one(self, tally: RunTally) -> None:
-        if tally.add(-1) > 0:
+    def _finish_one(self, tally: RunTally, inflight: tuple[str, str] | None = None) -> None:
+        if tally.add(-1, done_inflight=inflight) > 0:
             return
         if tally.field("cancelled") or self._schedule_probes(tally) or not tally.claim_finish():
             return
