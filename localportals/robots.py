@@ -160,12 +160,14 @@ class DingTalkServer(RobotServer):
 
 
 def _dingtalk_content(data: Any) -> tuple[str, str]:
+    """(title, text) of a message; an empty text where DingTalk would miss a required field."""
     if not isinstance(data, dict):
         return "", ""
     kind = data.get("msgtype")
     body = data.get(kind) if isinstance(data.get(kind), dict) else {}
     if kind == "markdown":
-        return str(body.get("title") or ""), str(body.get("text") or "") if body.get("title") else ""
+        title = str(body.get("title") or "")
+        return title, str(body.get("text") or "") if title else ""  # markdown without a title is refused
     if kind == "text":
         return "", str(body.get("content") or "")
     return "", ""

@@ -65,14 +65,17 @@ regions = ["广东省"]
 """
 
 
-def make_config(db_url: str, smtp_port: int = 1, *, max_attempts: int = 4, rate: int = 20) -> Config:
+def make_config(db_url: str, smtp_port: int = 1, *, max_attempts: int = 4, rate: int = 20,
+                shipped_delivery: bool = False) -> Config:
+    """A test config; ``shipped_delivery``: [alerts.delivery] exactly as shipped (8 attempts, 30 s … 1 h)."""
     return Config(
         database=DatabaseConfig(url=db_url),
         crawl=CrawlConfig(),
         portals=(),
         email=EmailConfig(host="127.0.0.1", port=smtp_port, from_addr="eduwatch@alerts.example", timeout=5),
         wecom=WecomConfig(rate_per_minute=rate, timeout=5),
-        delivery=DeliveryConfig(max_attempts=max_attempts, backoff_base=10, backoff_max=600),
+        delivery=DeliveryConfig() if shipped_delivery else DeliveryConfig(max_attempts=max_attempts, backoff_base=10,
+                                                                          backoff_max=600),
     )
 
 

@@ -20,7 +20,6 @@ from alerts.delivery import deliver_pending
 from alerts.parts import utf8_len
 from alerts.ratelimit import SlidingWindowLimiter
 from alerts.subscribers import SubscriberError, SubscriberSpec, add_subscriber
-from eduwatch.config import DeliveryConfig
 from localportals.robots import DingTalkServer, FeishuServer
 from storage.models import Alert, ChannelPause, utcnow
 from tests.alerts.conftest import add_document, add_event, add_portal, make_config
@@ -41,11 +40,6 @@ def _plans(db, urls: list[str], count: int = 1, body: str = "推进乡村教育�
 def _alerts(db) -> list[Alert]:
     with db.transaction() as session:
         return list(session.scalars(select(Alert).order_by(Alert.id)))
-
-
-def _config(db, **delivery):
-    config = make_config(db.url)
-    return config.__class__(**{**config.__dict__, "delivery": DeliveryConfig(**delivery)})
 
 
 def _limiter() -> SlidingWindowLimiter:
@@ -89,7 +83,7 @@ def test_unsigned_request_to_a_signing_robot_is_what_apprise_alone_would_call_se
 def test_dingtalk_down_for_hours_then_up_delivers_each_alert_once(db, dingtalk):
     url = dingtalk.url("9f3ad1e07c2b0002")
     _plans(db, [url], count=4)
-    config = _config(db)  # shipped: max_attempts 8, backoff 30 s doubling to 1 h
+    config = make_config(db.url, shipped_delivery=True)  # 8 attempts, 30 s doubling to 1 h
     dingtalk.stop()  # connection refused, like a receiver that is down
     now = utcnow()
     for _ in range(180):  # three hours of the daemon's passes
@@ -114,7 +108,7 @@ def test_dingtalk_down_for_hours_then_up_delivers_each_alert_once(db, dingtalk):
 def test_feishu_answering_503_then_up_delivers_once_signed_as_a_card(db, feishu: FeishuServer):
     url = feishu.url("3e7a9c1d-5b2f-4e8a-9d6c-0f1e2d3c0001")
     _plans(db, [url], count=2)
-    config = _config(db)
+    config = make_config(db.url, shipped_delivery=True)
     feishu.outage = 503
     now = utcnow()
     first = deliver_pending(db, config, now=now, limiter=_limiter())
@@ -188,7 +182,7 @@ def test_any_apprise_target_down_then_up_is_delivered_once(db, caplog):
     port = free_port()  # nothing listens yet
     url = f"json://robot:s3cretpass@127.0.0.1:{port}/hook"
     _plans(db, [url], count=2)
-    config = _config(db)
+    config = make_config(db.url, shipped_delivery=True)
     now = utcnow()
     down = deliver_pending(db, config, now=now, limiter=_limiter())
     assert (down.sent, down.paused, down.dead) == (0, 2, 0)
@@ -258,3 +252,14 @@ def test_a_changed_secret_still_reaches_the_alerts_owed_to_that_robot(db, dingta
         assert outbox.retry(session, [alert.id]) == 1
     assert deliver_pending(db, make_config(db.url), limiter=_limiter()).sent == 1
     assert dingtalk.codes() == [310000, 0]
+
+
+def test_a_robot_that_closes_the_connection_unanswered_is_down_not_a_refusal(db, dingtalk):
+    dingtalk.outage = -1  # the connection is accepted and closed: no HTTP answer at all
+    _plans(db, [dingtalk.url("9f3ad1e07c2b0002")])
+    down = deliver_pending(db, make_config(db.url), limiter=_limiter())
+    (alert,) = _alerts(db)
+    assert (down.sent, down.paused, alert.status, alert.attempts - alert.outage_claims) == (0, 1, "pending", 0)
+    dingtalk.outage = None
+    later = deliver_pending(db, make_config(db.url), now=utcnow() + timedelta(hours=1), limiter=_limiter())
+    assert later.sent == 1 and dingtalk.codes() == [0]

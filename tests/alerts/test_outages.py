@@ -13,7 +13,6 @@ from sqlalchemy import select
 
 from alerts.delivery import deliver_pending
 from alerts.subscribers import SubscriberSpec, add_subscriber
-from eduwatch.config import DeliveryConfig
 from storage.models import Alert, ChannelPause, utcnow
 from tests.alerts.conftest import add_document, add_event, add_portal, make_config
 from tests.alerts.smtp_sink import SmtpSink, free_port
@@ -39,12 +38,6 @@ def _alerts(db) -> list[Alert]:
         return list(session.scalars(select(Alert).order_by(Alert.id)))
 
 
-def _shipped_defaults(db, port: int):
-    """The test config with [alerts.delivery] exactly as shipped (max_attempts 8, 30 s … 1 h)."""
-    config = make_config(db.url, port)
-    return config.__class__(**{**config.__dict__, "delivery": DeliveryConfig()})
-
-
 def _passes(db, config, start: datetime, until: datetime) -> tuple[datetime, list]:
     now, reports = start, []
     while now < until:
@@ -56,7 +49,7 @@ def _passes(db, config, start: datetime, until: datetime) -> tuple[datetime, lis
 def test_three_hour_mail_outage_then_every_alert_exactly_once(db):
     port = free_port()  # nothing listens: connection refused, as a stopped mail server
     _plans(db, 5, ops="ops@example.org", desk="desk@example.org")
-    config = _shipped_defaults(db, port)
+    config = make_config(db.url, port, shipped_delivery=True)
     start = utcnow()
     now, reports = _passes(db, config, start, start + timedelta(hours=3))
     assert sum(r.sent + r.failed + r.dead for r in reports) == 0
