@@ -22,7 +22,7 @@ from typing import Any, Sequence
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from crawler.child import LIVE_EVERY, live_line, progress, report
+from crawler.child import LIVE_EVERY, LIVE_FLAG, live_line, progress, report
 from crawler.heap import freeze_startup_heap
 from crawler.settings import settings_for_config
 from crawler.spiders import spider_for
@@ -44,6 +44,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="close each portal's spider after this long (its run is recorded as failed)")
     parser.add_argument("--items-dir", default=None, metavar="DIR",
                         help="also write each portal's extracted records to DIR/PORTAL.jsonl (what the spiders saw)")
+    parser.add_argument(LIVE_FLAG, action="store_true",
+                        help=f"tell each running portal's counts every {LIVE_EVERY:g} s (for a progress bar)")
     parser.add_argument("--log-level", default=os.environ.get("EDUWATCH_CRAWL_LOG_LEVEL", "WARNING"))
     return parser.parse_args(argv)
 
@@ -101,9 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             lambda _, c=crawler, n=portal.name: _report(n, c),
             lambda failure, n=portal.name: _crawl_failed(n, failure, failures),
         )
-    from twisted.internet import task  # after CrawlerProcess installed Scrapy's reactor
+    if args.live_progress:
+        from twisted.internet import task  # after CrawlerProcess installed Scrapy's reactor
 
-    task.LoopingCall(LiveCounts(crawlers).tell).start(LIVE_EVERY, now=False)
+        task.LoopingCall(LiveCounts(crawlers).tell).start(LIVE_EVERY, now=False)
     freeze_startup_heap()
     process.start()
     summaries: list[RunSummary] = []

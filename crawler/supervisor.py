@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
-from crawler.child import CHILD_MODULES, PARENT_PID_ENV, PROGRESS_PREFIX, is_live, parse_report
+from crawler.child import CHILD_MODULES, LIVE_FLAG, PARENT_PID_ENV, PROGRESS_PREFIX, is_live, parse_report
 from eduwatch.config import Config
 from storage.database import Database
 from storage.runs import RunSummary, Runs
@@ -117,6 +117,8 @@ class CrawlChild:
         cmd += ["--trigger", order.trigger if order.trigger in CHILD_TRIGGERS else "manual"]
         for portal, run_id in run_ids.items():
             cmd += ["--run-id", f"{portal}={run_id}"]
+        if order.module == CHILD_MODULES[0] and getattr(self.progress, "wants_live", False):
+            cmd += [LIVE_FLAG]  # a bar draws them; see crawler.child.LIVE_FLAG
         return cmd + list(order.extra_args) + self.portals
 
     def run(self, stop: threading.Event | None = None) -> list[RunSummary]:

@@ -105,6 +105,8 @@ class BarsProgress:
     Lines that are not a portal's start or end (waiting for a lease, the split into children)
     are printed above the bar; each finished portal leaves one line there too."""
 
+    wants_live = True  # the crawl children tell running portals' counts only to a watcher that draws them
+
     def __init__(self, total: int, console: Console | None = None) -> None:
         self.tally = CrawlTally(total)
         self.console = console or Console(stderr=False)

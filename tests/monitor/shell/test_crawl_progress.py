@@ -33,13 +33,25 @@ def test_a_real_crawl_is_counted_from_the_child_lines(tmp_path: Path, serve_port
     assert "\x1b[" not in err + out  # no terminal codes on a pipe
 
 
+class _Watcher(list):
+    """Collects progress lines, asking for live counts as the terminal's bar does."""
+
+    wants_live = True
+
+    def __call__(self, line: str) -> None:
+        self.append(line)
+
+
 def test_a_long_crawl_moves_the_bar_page_by_page(tmp_path: Path, serve_portal, sqlite_url: str) -> None:  # type: ignore[no-untyped-def]
     site = serve_portal(samples.synthetic_site("trs", 30, seed=3, page_size=5)).site
     config = write_config(tmp_path / "c.toml", sqlite_url, [site], delay=0.15)  # 5 s or more in all
-    lines: list[str] = []
-    [summary] = run_crawl(str(config), [site.name], trigger="manual", progress=lines.append)
+    lines = _Watcher()
+    [summary] = run_crawl(str(config), [site.name], trigger="manual", progress=lines)
     live = [line for line in lines if is_live(line)]
     assert live, lines  # the portal's counts while it ran, not only at its end
+    unwatched: list[str] = []  # a watcher that draws no bar (a log, the daemon) is told none
+    run_crawl(str(config), [site.name], trigger="manual", progress=unwatched.append)
+    assert unwatched and not any(is_live(line) for line in unwatched)
     pages = [int(re.search(r"(\d+) pages", line)[1]) for line in live]  # type: ignore[index]
     assert pages == sorted(pages) and 0 < pages[-1] <= summary.pages_fetched and len(set(pages)) == len(pages)
     assert lines[-1].startswith(f"{site.name}: ok — ")
